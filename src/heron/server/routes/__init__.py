@@ -1,0 +1,22 @@
+"""The ``/api/v1`` routes, one module per resource; :func:`api_router` joins them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from heron.server.deps import authenticate
+from heron.server.routes import blobs, files, health, history, projects, runs
+from heron.server.schemas import ERROR_RESPONSES
+
+API_PREFIX = "/api/v1"
+
+
+def api_router() -> APIRouter:
+    """Every route under ``/api/v1``; all but ``/health`` go through :func:`authenticate`."""
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(health.router)
+    guarded = APIRouter(dependencies=[Depends(authenticate)], responses=ERROR_RESPONSES)
+    for module in (projects, runs, history, files, blobs):
+        guarded.include_router(module.router)
+    api.include_router(guarded)
+    return api

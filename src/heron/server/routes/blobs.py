@@ -1,0 +1,73 @@
+"""Content-addressed blobs: ``PUT``/``GET``/``HEAD /api/v1/blobs/{sha256}``.
+
+A blob's name is the sha256 of its bytes, so the server hashes what it
+receives and refuses (400) an upload whose bytes do not match the name. Only
+64 lowercase hex digits are accepted as a name: no path reaches the disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from heron.errors import UsageError
+from heron.server.deps import StoreDep
+from heron.server.responses import JSONResponse, stream_file
+from heron.server.schemas import BlobOut
+from heron.store.blobs import check_sha256
+
+router = APIRouter(tags=["blobs"])
+
+_IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@router.put("/blobs/{sha256}", response_model=BlobOut, status_code=201)
+async def put_blob(sha256: str, request: Request, store: StoreDep) -> Response:
+    """Store the request body as a blob; 201 when new, 200 when it was already there.
+
+    The body is streamed to a temporary file while it is hashed, never held
+    in memory whole.
+    """
+    check_sha256(sha256)
+    fd, tmp = tempfile.mkstemp(prefix="heron-upload-")
+    try:
+        digest, size = hashlib.sha256(), 0
+        with os.fdopen(fd, "wb") as out:
+            async for chunk in request.stream():
+                digest.update(chunk)
+                size += len(chunk)
+                out.write(chunk)
+        if digest.hexdigest() != sha256:
+            raise UsageError(
+                f"the uploaded bytes hash to {digest.hexdigest()}, not to {sha256}:"
+                " a blob must be PUT under the sha256 of its content"
+            )
+        if await run_in_threadpool(store.blobs.exists, sha256):
+            return JSONResponse({"sha256": sha256, "size": size, "created": False}, 200)
+        stored, _ = await run_in_threadpool(store.blobs.put_file, tmp)
+    finally:
+        os.unlink(tmp)
+    return JSONResponse({"sha256": stored, "size": size, "created": True}, 201)
+
+
+@router.get(
+    "/blobs/{sha256}",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def get_blob(sha256: str, store: StoreDep) -> Response:
+    """The blob's bytes, streamed; cacheable forever since the name is the content's hash."""
+    f = store.blobs.open(check_sha256(sha256))
+    return stream_file(f, headers={"ETag": f'"{sha256}"', "Cache-Control": _IMMUTABLE})
+
+
+@router.head("/blobs/{sha256}", response_class=Response)
+def head_blob(sha256: str, store: StoreDep) -> Response:
+    """200 when the blob is stored, 404 when not (no body either way)."""
+    found = store.blobs.exists(check_sha256(sha256))
+    return Response(status_code=200 if found else 404)

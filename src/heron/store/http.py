@@ -1,0 +1,498 @@
+"""The remote Store: the HTTP client of ``heron server`` (``/api/v1``).
+
+:class:`HttpStore` implements :class:`heron.store.base.Store` method for
+method over the server's API, so the SDK, ``heron sync`` and ``heron.Api()``
+work the same against a server as against the embedded SQL store::
+
+    store = HttpStore(Settings.from_env(base_url="http://127.0.0.1:8765"))
+    store.list_projects()
+
+Errors come back as the same classes the server raised (a missing run is a
+:class:`~heron.errors.NotFoundError` either way). Connection errors, timeouts
+and 5xx answers are retried with exponential backoff and jitter until
+``retry_deadline`` passes, then :class:`~heron.errors.StoreUnavailableError` is
+raised. Every call is safe to retry: ``apply`` skips records it already has.
+
+This module imports httpx, never FastAPI or SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, BinaryIO, TypeVar, cast
+from urllib.parse import quote
+
+import httpx
+import orjson
+
+from heron._version import __version__
+from heron.entities import FileInfo, KeyInfo, Project, RunInfo, RunKey, Series
+from heron.errors import (
+    ConflictError,
+    HeronError,
+    NotFoundError,
+    StoreError,
+    StoreUnavailableError,
+    UsageError,
+    error_for_code,
+)
+from heron.records import Record, decode_value, dumps_faithful
+from heron.settings import Settings
+from heron.store.base import DEFAULT_BUCKETS, BlobStore, Store
+from heron.store.blobs import check_sha256
+
+T = TypeVar("T")
+
+API_PREFIX = "/api/v1"
+RUNS_PAGE = 10_000
+"""Runs asked for per request (the server's most per page)."""
+HISTORY_PAGE = 100_000
+"""History rows asked for per request (the server's most per page)."""
+SPOOL_MAX = 16 << 20
+"""Downloaded blobs larger than this spill from memory to a temporary file."""
+_CHUNK = 1 << 20
+_BACKOFF_FIRST = 0.1
+_BACKOFF_MAX = 2.0
+
+
+def _dumps(value: Any) -> bytes:
+    """JSON with NaN/±Inf tagged; the recursive encoder only runs when orjson wrote a null."""
+    data = orjson.dumps(value)
+    return data if b"null" not in data else dumps_faithful(value)
+
+
+def _loads(content: bytes) -> Any:
+    value = orjson.loads(content)
+    return decode_value(value) if b'"$f"' in content else value
+
+
+class _Transient(Exception):
+    """An attempt failed in a way that retrying may fix (network, timeout, 5xx)."""
+
+
+class HttpStore(Store):
+    """A :class:`~heron.store.base.Store` on a ``heron server`` at ``settings.base_url``.
+
+    One ``httpx.Client`` (thread-safe, keep-alive) carries every request, with
+    ``settings.http_timeout`` per request and ``Authorization: Bearer`` when
+    ``settings.api_key`` is set. ``transport`` swaps the network for another
+    httpx transport (e.g. an in-process ASGI app in tests).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        retry_deadline: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        base = settings.base_url
+        if not base:
+            raise UsageError(
+                "HttpStore needs a server URL: set HERON_BASE_URL or run `heron login URL`"
+            )
+        if not base.startswith(("http://", "https://")):
+            raise UsageError(f"the server URL must start with http:// or https://, not {base!r}")
+        if retry_deadline < 0:
+            raise UsageError("retry_deadline must be zero or a positive number of seconds")
+        self.base_url = base
+        self.retry_deadline = retry_deadline
+        headers = {"User-Agent": f"heron/{__version__}", "Accept": "application/json"}
+        if settings.api_key:
+            headers["Authorization"] = f"Bearer {settings.api_key}"
+        self._client = httpx.Client(
+            base_url=base + API_PREFIX,
+            headers=headers,
+            timeout=settings.http_timeout,
+            transport=transport,
+        )
+        self.blobs: HttpBlobStore = HttpBlobStore(self)
+
+    def __repr__(self) -> str:
+        return f"HttpStore({self.base_url!r})"
+
+    def __enter__(self) -> HttpStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ writes
+
+    def apply(self, run: RunKey, stream: str, records: Sequence[Record]) -> int:
+        body = _dumps({"stream": stream, "records": list(records)})
+        data = self._json("POST", f"{_run_path(run)}/records", content=body)
+        return int(data["watermark"])
+
+    def watermark(self, run: RunKey, stream: str) -> int:
+        data = self._json("GET", f"{_run_path(run)}/watermark", params={"stream": stream})
+        return int(data["watermark"])
+
+    def update_run(
+        self,
+        run: RunKey,
+        *,
+        name: str | None = None,
+        tags: list[str] | None = None,
+        notes: str | None = None,
+        group: str | None = None,
+        job_type: str | None = None,
+        config: dict[str, Any] | None = None,
+        summary: dict[str, Any] | None = None,
+    ) -> RunInfo:
+        changes = {
+            "name": name,
+            "tags": tags,
+            "notes": notes,
+            "group": group,
+            "job_type": job_type,
+            "config": config,
+            "summary": summary,
+        }
+        body = _dumps({k: v for k, v in changes.items() if v is not None})
+        data = self._json("PATCH", _run_path(run), content=body)
+        return cast(RunInfo, RunInfo.from_dict(data))
+
+    def delete_run(self, run: RunKey) -> None:
+        # A retry after a lost answer finds the run gone: that is success too.
+        self._send("DELETE", _run_path(run), gone_ok_on_retry=True)
+
+    # ------------------------------------------------------------------ reads
+
+    def list_projects(self, entity: str | None = None) -> list[Project]:
+        params = {"entity": entity} if entity is not None else None
+        data = self._json("GET", "/projects", params=params)
+        return [Project.from_dict(p) for p in data["projects"]]
+
+    def list_runs(
+        self,
+        entity: str,
+        project: str,
+        *,
+        filters: dict[str, Any] | None = None,
+        order: str | None = "-created_at",
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[RunInfo]:
+        if limit < 0 or offset < 0:
+            raise UsageError("limit and offset must not be negative")
+        runs: list[RunInfo] = []
+        while True:
+            page = min(limit - len(runs), RUNS_PAGE)
+            data = self._runs_page(entity, project, filters, order, page, offset + len(runs))
+            got = [RunInfo.from_dict(r) for r in data["runs"]]
+            runs.extend(got)
+            if len(got) < page or len(runs) >= limit:
+                return runs
+
+    def count_runs(
+        self, entity: str, project: str, *, filters: dict[str, Any] | None = None
+    ) -> int:
+        return int(self._runs_page(entity, project, filters, None, 0, 0)["total"])
+
+    def _runs_page(
+        self,
+        entity: str,
+        project: str,
+        filters: dict[str, Any] | None,
+        order: str | None,
+        limit: int,
+        offset: int,
+    ) -> Any:
+        params: dict[str, Any] = {"order": order or "", "limit": limit, "offset": offset}
+        if filters:
+            params["filters"] = _dumps(filters).decode()
+        return self._json("GET", f"/runs/{_segment(entity)}/{_segment(project)}", params=params)
+
+    def get_run(self, run: RunKey) -> RunInfo:
+        return cast(RunInfo, RunInfo.from_dict(self._json("GET", _run_path(run))))
+
+    def history_keys(self, run: RunKey, stream: str = "history") -> list[KeyInfo]:
+        data = self._json("GET", f"{_run_path(run)}/history/keys", params={"stream": stream})
+        return [KeyInfo.from_dict(k) for k in data["keys"]]
+
+    def read_history(
+        self,
+        run: RunKey,
+        *,
+        keys: Sequence[str] | None = None,
+        min_step: int | None = None,
+        max_step: int | None = None,
+        limit: int | None = None,
+        stream: str = "history",
+    ) -> list[dict[str, Any]]:
+        if keys is not None and len(keys) == 0:
+            # A query string cannot say "no keys"; no keys means no rows.
+            self.get_run(run)
+            return []
+        if limit is not None and limit < 0:
+            raise UsageError("limit must not be negative")
+        rows: list[dict[str, Any]] = []
+        start = min_step
+        while True:
+            page = HISTORY_PAGE if limit is None else min(limit - len(rows), HISTORY_PAGE)
+            params = _params(keys=keys, min_step=start, max_step=max_step, stream=stream)
+            params["limit"] = page
+            got = self._json("GET", f"{_run_path(run)}/history", params=params)["rows"]
+            rows.extend(got)
+            if len(got) < page or (limit is not None and len(rows) >= limit) or not got:
+                return rows
+            start = int(got[-1]["_step"]) + 1
+
+    def sample_history(
+        self,
+        run: RunKey,
+        *,
+        keys: Sequence[str] | None = None,
+        samples: int = 500,
+        stream: str = "history",
+    ) -> list[dict[str, Any]]:
+        if keys is not None and len(keys) == 0:
+            self.get_run(run)
+            return []
+        params = _params(keys=keys, samples=min(samples, HISTORY_PAGE), stream=stream)
+        rows: list[dict[str, Any]] = self._json(
+            "GET", f"{_run_path(run)}/history/sample", params=params
+        )["rows"]
+        return rows
+
+    def series(
+        self,
+        run: RunKey,
+        key: str,
+        *,
+        x_axis: str = "_step",
+        min_x: float | None = None,
+        max_x: float | None = None,
+        buckets: int = DEFAULT_BUCKETS,
+        stream: str = "history",
+    ) -> Series:
+        params = _params(
+            key=key, x_axis=x_axis, min_x=min_x, max_x=max_x, buckets=buckets, stream=stream
+        )
+        data = self._json("GET", f"{_run_path(run)}/series", params=params)
+        return cast(Series, Series.from_dict(data))
+
+    def list_files(self, run: RunKey) -> list[FileInfo]:
+        data = self._json("GET", f"{_run_path(run)}/files")
+        return [FileInfo.from_dict(f) for f in data["files"]]
+
+    def get_file(self, run: RunKey, name: str) -> FileInfo:
+        data = self._json("GET", f"{_run_path(run)}/files", params={"name": name})
+        return cast(FileInfo, FileInfo.from_dict(data["files"][0]))
+
+    def close(self) -> None:
+        self._client.close()
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._send(method, path, **kwargs)
+        return _loads(response.content)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        content: bytes | Callable[[], Iterator[bytes]] | None = None,
+        headers: dict[str, str] | None = None,
+        gone_ok_on_retry: bool = False,
+    ) -> httpx.Response:
+        """One request, retried until it gets a non-5xx answer or the deadline passes.
+
+        ``content`` may be a function returning a fresh byte iterator, so a
+        streamed upload starts over on each attempt.
+        """
+        if content is not None and not callable(content):
+            headers = {"Content-Type": "application/json", **(headers or {})}
+        attempts = 0
+
+        def attempt() -> httpx.Response:
+            nonlocal attempts
+            attempts += 1
+            body = content() if callable(content) else content
+            try:
+                response = self._client.request(
+                    method, path, params=params, content=body, headers=headers
+                )
+            except httpx.TransportError as exc:
+                raise _Transient(f"{type(exc).__name__}: {exc}") from exc
+            if gone_ok_on_retry and attempts > 1 and response.status_code == 404:
+                return response
+            self._check(response)
+            return response
+
+        return self._retrying(f"{method} {path}", attempt)
+
+    def _retrying(self, what: str, attempt: Callable[[], T]) -> T:
+        """Call ``attempt`` until it stops raising :class:`_Transient` or time runs out.
+
+        Waits grow 0.1 s, 0.2 s, 0.4 s … up to 2 s, each with random jitter so
+        that clients cut off together do not come back together.
+        """
+        started = time.monotonic()
+        deadline = started + self.retry_deadline
+        tries = 0
+        while True:
+            tries += 1
+            try:
+                return attempt()
+            except _Transient as exc:
+                problem = str(exc)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise StoreUnavailableError(
+                    f"heron server at {self.base_url} did not answer {what} after {tries}"
+                    f" attempt(s) over {time.monotonic() - started:.1f}s (last: {problem});"
+                    " check that `heron server` is running there and that HERON_BASE_URL"
+                    " is right"
+                )
+            step = min(_BACKOFF_MAX, _BACKOFF_FIRST * 2 ** (tries - 1))
+            time.sleep(min(remaining, step / 2 + random.uniform(0, step / 2)))
+
+    def _check(self, response: httpx.Response) -> None:
+        """Raise the server's error: _Transient for 5xx, the same HeronError class for 4xx."""
+        status = response.status_code
+        if status < 400:
+            return
+        code, message = _error_of(response)
+        if status >= 500:
+            raise _Transient(f"HTTP {status} {code}: {message}")
+        if status in (401, 403):
+            message += " (check the API key: HERON_API_KEY or `heron login`)"
+        raise error_for_code(code)(message)
+
+
+class HttpBlobStore(BlobStore):
+    """The server's blob store over ``/api/v1/blobs/{sha256}``.
+
+    Uploads ask first (``HEAD``) and send only bytes the server lacks; files
+    are streamed, never read whole. Downloads are checked against their digest.
+    """
+
+    def __init__(self, store: HttpStore) -> None:
+        self._store = store
+
+    def put(self, data: bytes) -> str:
+        sha256 = hashlib.sha256(data).hexdigest()
+        if not self.exists(sha256):
+            self._store._send(
+                "PUT",
+                f"/blobs/{sha256}",
+                content=lambda: iter((data,)),
+                headers={
+                    "Content-Type": "application/octet-stream",
+                    "Content-Length": str(len(data)),
+                },
+            )
+        return sha256
+
+    def put_file(self, path: str) -> tuple[str, int]:
+        digest, size = hashlib.sha256(), 0
+        with open(path, "rb") as f:
+            while block := f.read(_CHUNK):
+                digest.update(block)
+                size += len(block)
+        sha256 = digest.hexdigest()
+        if self.exists(sha256):
+            return sha256, size
+
+        def chunks() -> Iterator[bytes]:
+            with open(path, "rb") as f:
+                while block := f.read(_CHUNK):
+                    yield block
+
+        try:
+            self._store._send(
+                "PUT",
+                f"/blobs/{sha256}",
+                content=chunks,
+                headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)},
+            )
+        except UsageError as exc:
+            raise StoreError(
+                f"could not upload {path} (did it change while uploading?): {exc}"
+            ) from exc
+        return sha256, size
+
+    def exists(self, sha256: str) -> bool:
+        check_sha256(sha256)
+        try:
+            self._store._send("HEAD", f"/blobs/{sha256}")
+        except NotFoundError:
+            return False
+        return True
+
+    def open(self, sha256: str) -> BinaryIO:
+        check_sha256(sha256)
+        client = self._store._client
+
+        def attempt() -> BinaryIO:
+            out = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX)  # noqa: SIM115 - returned open
+            try:
+                digest = hashlib.sha256()
+                with client.stream("GET", f"/blobs/{sha256}") as response:
+                    if response.status_code >= 400:
+                        response.read()
+                        self._store._check(response)
+                    for block in response.iter_bytes(_CHUNK):
+                        digest.update(block)
+                        out.write(block)
+                if digest.hexdigest() != sha256:
+                    raise _Transient(f"the download of blob {sha256} was corrupted")
+                out.seek(0)
+                return cast(BinaryIO, out)
+            except httpx.TransportError as exc:
+                out.close()
+                raise _Transient(f"{type(exc).__name__}: {exc}") from exc
+            except BaseException:
+                out.close()
+                raise
+
+        return self._store._retrying(f"GET /blobs/{sha256}", attempt)
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _run_path(run: RunKey) -> str:
+    return f"/runs/{_segment(run.entity)}/{_segment(run.project)}/{_segment(run.run_id)}"
+
+
+def _segment(value: str) -> str:
+    """A path segment, percent-encoded (names are validated, but never trust a caller)."""
+    return quote(value, safe="")
+
+
+def _params(**values: Any) -> dict[str, Any]:
+    """Query parameters without the ``None`` ones; lists become repeated parameters."""
+    return {
+        k: (list(v) if isinstance(v, (list, tuple)) else v)
+        for k, v in values.items()
+        if v is not None
+    }
+
+
+def _error_of(response: httpx.Response) -> tuple[str, str]:
+    """(code, message) of an error answer: ours, or a guess from the status (a proxy's page)."""
+    try:
+        error = orjson.loads(response.content)["error"]
+        return str(error["code"]), str(error["message"])
+    except (ValueError, KeyError, TypeError):
+        pass
+    status = response.status_code
+    code = {
+        400: UsageError.code,
+        404: NotFoundError.code,
+        409: ConflictError.code,
+        422: UsageError.code,
+        503: StoreUnavailableError.code,
+    }.get(status, HeronError.code)
+    text = response.text.strip()[:200] if response.content else response.reason_phrase
+    return code, f"HTTP {status} from {response.request.url}: {text}"
