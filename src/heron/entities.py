@@ -81,7 +81,7 @@ class _Record:
     """``to_dict``/``from_dict`` for the dataclasses below (JSON-ready values only)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)  # type: ignore[call-overload, no-any-return]
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Any:

@@ -121,19 +121,21 @@ class Settings:
         tags = get("TAGS", "WANDB_TAGS")
         if tags is not None:
             values["tags"] = tuple(t.strip() for t in tags.split(",") if t.strip())
-        for field, name, aliases in (
+        flags: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             ("strict_steps", "STRICT_STEPS", ()),
             ("silent", "SILENT", ("WANDB_SILENT",)),
-        ):
-            raw = get(name, *aliases)
+        )
+        for field, name, flag_aliases in flags:
+            raw = get(name, *flag_aliases)
             if raw is not None:
                 values[field] = _truthy(raw)
-        for field, name, aliases in (
+        switches: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             ("stats", "DISABLE_STATS", ()),
             ("meta", "DISABLE_META", ("WANDB_DISABLE_META",)),
             ("git", "DISABLE_GIT", ("WANDB_DISABLE_GIT",)),
-        ):
-            raw = get(name, *aliases)
+        )
+        for field, name, switch_aliases in switches:
+            raw = get(name, *switch_aliases)
             if raw is not None:
                 values[field] = not _truthy(raw)
         for field, name in (

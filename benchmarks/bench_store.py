@@ -1,0 +1,174 @@
+"""SQL store benchmarks: writing history as the sender does, and reading it for charts.
+
+* ``apply``: 100,000 history records of 10 scalars plus ``_runtime`` and
+  ``_timestamp`` (1.2M points) into a fresh SQLite store, 5,000 records a batch.
+* ``series``: one key of 1M points downsampled into 1,000 buckets.
+* ``scan_history`` / ``sample_history``: every row, and 500 sampled rows, of the
+  run written by ``apply`` (1M scalar points).
+
+Run them all with ``python -m benchmarks.bench_store`` (``--quick`` for a smoke
+run), or through ``python -m benchmarks.run``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks import Result
+from heron.entities import RunKey
+from heron.store.blobs import LocalBlobStore
+from heron.store.sql import SqlStore
+
+STEPS = 100_000
+QUICK_STEPS = 20_000
+KEYS = 10
+BATCH = 5_000
+SERIES_POINTS = 1_000_000
+QUICK_SERIES_POINTS = 200_000
+WIDE = RunKey("bench", "store", "wide")
+LONG = RunKey("bench", "store", "long")
+
+_stores: dict[bool, tuple[SqlStore, float, float]] = {}
+
+
+def _history_records(steps: int, keys: int, first_seq: int = 2) -> list[dict[str, Any]]:
+    t0 = 1.7e9
+    return [
+        {
+            "seq": first_seq + s,
+            "type": "history",
+            "row": {
+                "_step": s,
+                "_runtime": s * 0.01,
+                "_timestamp": t0 + s * 0.01,
+                **{f"metric_{k}": (s % 977) * 0.001 + k for k in range(keys)},
+            },
+        }
+        for s in range(steps)
+    ]
+
+
+def _store(quick: bool) -> tuple[SqlStore, float, float]:
+    """A SQLite store holding the benchmark runs, and the wall and CPU seconds of the apply."""
+    if quick in _stores:
+        return _stores[quick]
+    root = Path(tempfile.mkdtemp(prefix="heron-bench-store-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    store = SqlStore(f"sqlite:///{root / 'heron.db'}", LocalBlobStore(root / "blobs"))
+    steps = QUICK_STEPS if quick else STEPS
+    records = _history_records(steps, KEYS)
+    store.apply(WIDE, "bench", [{"seq": 1, "type": "run"}])
+    began, cpu = time.perf_counter(), time.process_time()
+    for i in range(0, len(records), BATCH):
+        store.apply(WIDE, "bench", records[i : i + BATCH])
+    elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
+    points = QUICK_SERIES_POINTS if quick else SERIES_POINTS
+    store.apply(LONG, "bench", [{"seq": 1, "type": "run"}])
+    for i in range(0, points, 50_000):
+        store.apply(
+            LONG,
+            "bench",
+            [
+                {"seq": 2 + s, "type": "history", "row": {"_step": s, "loss": 1.0 / (s + 1)}}
+                for s in range(i, min(i + 50_000, points))
+            ],
+        )
+    _stores[quick] = (store, elapsed, cpu)
+    return _stores[quick]
+
+
+def _timed(fn: Any, repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        began = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - began)
+    return best
+
+
+def bench_apply(quick: bool = False) -> list[Result]:
+    """Seconds to apply 100k records x 12 points in 5,000-record batches (SQLite)."""
+    _, elapsed, cpu = _store(quick)
+    steps = QUICK_STEPS if quick else STEPS
+    points = steps * (KEYS + 2)
+    scale = steps / STEPS
+    return [
+        Result(
+            "store.apply 100k rows x 12 keys (SQLite)",
+            elapsed,
+            "s",
+            target=1.5 * scale,
+            note=f"{points / elapsed:,.0f} points/s, {cpu:.2f} s CPU, {BATCH} records a batch",
+        )
+    ]
+
+
+def bench_series(quick: bool = False) -> list[Result]:
+    """Seconds for series() of one key over 1M points into 1,000 buckets."""
+    store, _, _ = _store(quick)
+    points = QUICK_SERIES_POINTS if quick else SERIES_POINTS
+    series = store.series(LONG, "loss", buckets=1000)
+    assert series.total_points == points and len(series.x) == 1000
+    zoom = store.series(LONG, "loss", min_x=points * 0.4, max_x=points * 0.5, buckets=1000)
+    assert zoom.sampled
+    return [
+        Result(
+            f"store.series {points // 1000}k points -> 1000 buckets",
+            _timed(lambda: store.series(LONG, "loss", buckets=1000)),
+            "s",
+            target=0.5,
+        ),
+        Result(
+            "store.series zoom to 10% of the steps",
+            _timed(
+                lambda: store.series(
+                    LONG, "loss", min_x=points * 0.4, max_x=points * 0.5, buckets=1000
+                )
+            ),
+            "s",
+        ),
+    ]
+
+
+def bench_scan_history(quick: bool = False) -> list[Result]:
+    """Seconds to page through every row of the 100k x 12 run with scan_history()."""
+    store, _, _ = _store(quick)
+    steps = QUICK_STEPS if quick else STEPS
+
+    def scan() -> None:
+        count = sum(1 for _ in store.scan_history(WIDE, page_size=1000))
+        assert count == steps
+
+    return [Result(f"store.scan_history {steps // 1000}k rows x 12 keys", _timed(scan, 1), "s")]
+
+
+def bench_sample_history(quick: bool = False) -> list[Result]:
+    """Seconds for sample_history(samples=500) of the 100k x 12 run."""
+    store, _, _ = _store(quick)
+
+    def sample() -> None:
+        assert len(store.sample_history(WIDE, samples=500)) == 500
+
+    return [Result("store.sample_history 500 of 1.2M points", _timed(sample), "s")]
+
+
+def main(argv: list[str]) -> int:
+    quick = "--quick" in argv
+    results: list[Result] = []
+    for bench in (bench_apply, bench_series, bench_scan_history, bench_sample_history):
+        results.extend(bench(quick))
+    for r in results:
+        target = "" if r.target is None else f"  (target <= {r.target:g} {r.unit})"
+        note = f"  {r.note}" if r.note else ""
+        print(f"{r.name:<48} {r.value:8.3f} {r.unit}{target}{note}")
+    return 0 if all(r.ok is not False for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

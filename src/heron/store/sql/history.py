@@ -1,0 +1,603 @@
+"""Writing and reading metric history in chunks (see :mod:`heron.store.sql.tables`).
+
+The write path works column-wise: rows with the same keys (nearly all of a
+batch) are grouped, each key's values are pulled out as one list, and a column
+whose values are all ints and floats becomes a numpy array in one call; only
+columns holding other values (strings, bools, lists, dicts, None) are split
+value by value. Numeric points are appended to the key's last chunk while it
+holds fewer than :data:`CHUNK_POINTS` points (a read-modify-write of one small
+blob) and to new chunks after that; other values are upserted into
+``history_values``. numpy is imported only when a batch holds history, so a
+heartbeat never imports it.
+
+The read path decodes chunks with numpy and rebuilds rows by step. A key's
+points are returned in step order; when the same step was logged twice (a
+resumed run rewriting steps), the point written last wins.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import chain
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import sqlalchemy as sa
+
+from heron.entities import KeyInfo, Series
+from heron.errors import InvalidValueError, UsageError
+from heron.records import decode_value, dumps_faithful
+from heron.store.base import MAX_BUCKETS
+from heron.store.sql.tables import CHUNK_POINTS, history_chunks, history_keys, history_values
+
+if TYPE_CHECKING:
+    import numpy as np
+
+_EXACT_INT = 2**53
+"""Ints beyond this are not exact as float64; they are kept as JSON values instead."""
+_NUMBER_TYPES = frozenset((int, float))
+MAX_KEY_LENGTH = 512
+
+# ====================================================================== writes
+
+
+class _Points:
+    """What one batch logs to one key: numeric columns and other values.
+
+    ``step_parts`` hold int64 step arrays, shared by every key of a row group;
+    ``value_parts`` the matching values (lists or tuples of ints and floats).
+    """
+
+    __slots__ = ("bounds", "has_float", "other", "step_parts", "value_parts")
+
+    def __init__(self) -> None:
+        self.step_parts: list[np.ndarray] = []
+        self.value_parts: list[Sequence[float]] = []
+        self.other: list[tuple[int, Any]] = []
+        self.has_float = False
+        self.bounds: list[int] = []
+        """Smallest and largest step of each part, appended as pairs."""
+
+    @property
+    def numeric_count(self) -> int:
+        return sum(len(part) for part in self.step_parts)
+
+    def add_numeric(self, steps: np.ndarray, lo: int, hi: int, values: Sequence[float]) -> None:
+        self.step_parts.append(steps)
+        self.value_parts.append(values)
+        self.bounds += (lo, hi)
+
+    def add_mixed(self, steps: Sequence[int], values: Sequence[Any]) -> None:
+        """Sort a column holding non-numbers value by value."""
+        num_steps: list[int] = []
+        num_values: list[float] = []
+        for step, value in zip(steps, values, strict=True):
+            kind = type(value)
+            if kind is float or (kind is int and -_EXACT_INT <= value <= _EXACT_INT):
+                num_steps.append(step)
+                num_values.append(value)
+                self.has_float = self.has_float or kind is float
+            elif kind is dict and "$f" in value and type(decoded := decode_value(value)) is float:
+                num_steps.append(step)
+                num_values.append(decoded)
+                self.has_float = True
+            else:
+                self.other.append((step, value))
+        if num_steps:
+            arr = _np().array(num_steps, dtype="<i8")
+            self.add_numeric(arr, min(num_steps), max(num_steps), num_values)
+
+
+def _check_key(key: Any) -> None:
+    if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
+        raise InvalidValueError(f"invalid history key {key!r}: use 1-{MAX_KEY_LENGTH} characters")
+
+
+def collect(rows_by_code: dict[int, list[dict[str, Any]]]) -> dict[tuple[int, str], _Points]:
+    """Split each stream's rows into points per (stream code, key)."""
+    np = _np()
+    points: dict[tuple[int, str], _Points] = {}
+    for code, rows in rows_by_code.items():
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            names = tuple(row)
+            group = groups.get(names)
+            if group is None:
+                groups[names] = [row]
+            else:
+                group.append(row)
+        for names, group in groups.items():
+            if "_step" not in names:
+                raise InvalidValueError("a history row needs an integer '_step'; the SDK stamps it")
+            columns = {name: [row[name] for row in group] for name in names}
+            steps = columns.pop("_step")
+            if set(map(type, steps)) != {int}:
+                bad = next(s for s in steps if type(s) is not int)
+                raise InvalidValueError(f"a history row's '_step' must be an integer, not {bad!r}")
+            step_array = np.fromiter(steps, dtype="<i8", count=len(steps))
+            lo, hi = int(step_array.min()), int(step_array.max())
+            for key, values in columns.items():
+                p = points.get((code, key))
+                if p is None:
+                    _check_key(key)
+                    p = points[(code, key)] = _Points()
+                types = set(map(type, values))
+                if types <= _NUMBER_TYPES and (
+                    int not in types or -_EXACT_INT <= min(values) <= max(values) <= _EXACT_INT
+                ):
+                    p.add_numeric(step_array, lo, hi, values)
+                    p.has_float = p.has_float or float in types
+                else:
+                    p.add_mixed(steps, values)
+    return points
+
+
+def append(conn: sa.Connection, run_pk: int, rows_by_code: dict[int, list[dict[str, Any]]]) -> None:
+    """Store history rows (per stream code) of one run; part of ``apply``'s transaction."""
+    points = collect(rows_by_code)
+    if not points:
+        return
+    key_ids = _ensure_keys(conn, run_pk, points)
+    _append_chunks(conn, {key_ids[k]: p for k, p in points.items() if p.step_parts})
+    _upsert_values(conn, {key_ids[k]: p for k, p in points.items() if p.other})
+    _update_key_stats(conn, key_ids, points)
+
+
+def _ensure_keys(
+    conn: sa.Connection, run_pk: int, points: dict[tuple[int, str], _Points]
+) -> dict[tuple[int, str], int]:
+    t = history_keys
+    codes = sorted({code for code, _ in points})
+
+    def known() -> dict[tuple[int, str], int]:
+        query = sa.select(t.c.stream, t.c.key, t.c.id).where(
+            t.c.run == run_pk, t.c.stream.in_(codes)
+        )
+        return {(s, k): i for s, k, i in conn.execute(query)}
+
+    ids = known()
+    missing = [k for k in points if k not in ids]
+    if missing:
+        conn.execute(
+            t.insert(),
+            [
+                {
+                    "run": run_pk,
+                    "stream": code,
+                    "key": key,
+                    "count": 0,
+                    "min_step": 0,
+                    "max_step": -1,
+                    "numeric": True,
+                    "integer": True,
+                }
+                for code, key in missing
+            ],
+        )
+        ids = known()
+    return ids
+
+
+def _arrays(p: _Points) -> tuple[np.ndarray, np.ndarray]:
+    """A key's new points as (steps, values) arrays in step order."""
+    np = _np()
+    steps = p.step_parts[0] if len(p.step_parts) == 1 else np.concatenate(p.step_parts)
+    values = np.fromiter(chain.from_iterable(p.value_parts), dtype="<f8", count=len(steps))
+    if len(steps) > 1 and not bool(np.all(steps[1:] >= steps[:-1])):
+        order = np.argsort(steps, kind="stable")
+        steps, values = steps[order], values[order]
+    return steps, values
+
+
+def _chunk_params(steps: np.ndarray, values: np.ndarray) -> dict[str, Any]:
+    np = _np()
+    finite = values[np.isfinite(values)]
+    return {
+        "first_step": int(steps.min()),
+        "last_step": int(steps.max()),
+        "n": len(steps),
+        "steps": steps.astype("<i8", copy=False).tobytes(),
+        "values": values.astype("<f8", copy=False).tobytes(),
+        "vmin": float(finite.min()) if len(finite) else None,
+        "vmax": float(finite.max()) if len(finite) else None,
+    }
+
+
+def _append_chunks(conn: sa.Connection, by_key: dict[int, _Points]) -> None:
+    if not by_key:
+        return
+    np = _np()
+    c = history_chunks
+    newest = sa.select(sa.func.max(c.c.id)).where(c.c.key_id.in_(list(by_key))).group_by(c.c.key_id)
+    open_chunks = {
+        row.key_id: row
+        for row in conn.execute(
+            sa.select(c.c.id, c.c.key_id, c.c.n, c.c.steps, c.c["values"]).where(
+                c.c.id.in_(newest), c.c.n < CHUNK_POINTS
+            )
+        )
+    }
+    updates: list[dict[str, Any]] = []
+    inserts: list[dict[str, Any]] = []
+    for key_id, p in by_key.items():
+        steps, values = _arrays(p)
+        start = 0
+        chunk = open_chunks.get(key_id)
+        if chunk is not None:
+            start = CHUNK_POINTS - chunk.n
+            merged_steps = np.concatenate([np.frombuffer(chunk.steps, "<i8"), steps[:start]])
+            merged_values = np.concatenate([np.frombuffer(chunk.values, "<f8"), values[:start]])
+            updates.append({"b_id": chunk.id, **_chunk_params(merged_steps, merged_values)})
+        for i in range(start, len(steps), CHUNK_POINTS):
+            params = _chunk_params(steps[i : i + CHUNK_POINTS], values[i : i + CHUNK_POINTS])
+            inserts.append({"key_id": key_id, **params})
+    if updates:
+        conn.execute(c.update().where(c.c.id == sa.bindparam("b_id")), updates)
+    if inserts:
+        conn.execute(c.insert(), inserts)
+
+
+def _upsert_values(conn: sa.Connection, by_key: dict[int, _Points]) -> None:
+    if not by_key:
+        return
+    latest: dict[tuple[int, int], str] = {}
+    for key_id, p in by_key.items():
+        for step, value in p.other:
+            latest[(key_id, step)] = dumps_faithful(value).decode()
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    stmt = insert(history_values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[history_values.c.key_id, history_values.c.step],
+        set_={"payload": stmt.excluded.payload},
+    )
+    conn.execute(stmt, [{"key_id": k, "step": s, "payload": v} for (k, s), v in latest.items()])
+
+
+def _update_key_stats(
+    conn: sa.Connection, key_ids: dict[tuple[int, str], int], points: dict[tuple[int, str], _Points]
+) -> None:
+    t = history_keys
+    ids = [key_ids[k] for k in points]
+    query = sa.select(
+        t.c.id, t.c.count, t.c.min_step, t.c.max_step, t.c.numeric, t.c.integer
+    ).where(t.c.id.in_(ids))
+    current = {row[0]: KeyRow(row[0], "", *row[1:]) for row in conn.execute(query)}
+    params = []
+    for k, p in points.items():
+        key = current[key_ids[k]]
+        other_steps = [s for s, _ in p.other]
+        lo, hi = min(p.bounds + other_steps), max(p.bounds + other_steps)
+        params.append(
+            {
+                "b_id": key.id,
+                "count": key.count + p.numeric_count + len(p.other),
+                "min_step": lo if key.max_step < 0 else min(key.min_step, lo),
+                "max_step": max(key.max_step, hi),
+                "numeric": key.numeric and not p.other,
+                "integer": key.integer and not p.has_float,
+            }
+        )
+    conn.execute(t.update().where(t.c.id == sa.bindparam("b_id")), params)
+
+
+# ====================================================================== reads
+
+
+def _np() -> Any:
+    import numpy
+
+    return numpy
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    id: int
+    key: str
+    count: int
+    min_step: int
+    max_step: int
+    numeric: bool
+    integer: bool
+
+    def info(self) -> KeyInfo:
+        return KeyInfo(self.key, self.count, self.min_step, self.max_step, self.numeric)
+
+
+def key_rows(
+    conn: sa.Connection, run_pk: int, code: int, keys: Sequence[str] | None = None
+) -> list[KeyRow]:
+    """The keys of one stream of a run (only ``keys``, if given), sorted by name."""
+    t = history_keys
+    query = sa.select(
+        t.c.id, t.c.key, t.c.count, t.c.min_step, t.c.max_step, t.c.numeric, t.c.integer
+    ).where(t.c.run == run_pk, t.c.stream == code)
+    if keys is not None:
+        if isinstance(keys, str):
+            raise UsageError("keys must be a list of key names, not a string")
+        query = query.where(t.c.key.in_(list(keys)))
+    return sorted((KeyRow(*row) for row in conn.execute(query)), key=lambda r: r.key)
+
+
+def load_points(
+    conn: sa.Connection, key_ids: Sequence[int], lo: int | None = None, hi: int | None = None
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Numeric points per key id with ``lo <= step < hi``: (steps int64, values float64)."""
+    np = _np()
+    if not key_ids:
+        return {}
+    c = history_chunks
+    query = sa.select(c.c.key_id, c.c.steps, c.c["values"]).where(c.c.key_id.in_(list(key_ids)))
+    if lo is not None:
+        query = query.where(c.c.last_step >= lo)
+    if hi is not None:
+        query = query.where(c.c.first_step < hi)
+    parts: dict[int, tuple[list[bytes], list[bytes]]] = defaultdict(lambda: ([], []))
+    for key_id, steps, values in conn.execute(query.order_by(c.c.key_id, c.c.id)):
+        parts[key_id][0].append(steps)
+        parts[key_id][1].append(values)
+    out = {}
+    for key_id, (steps_parts, values_parts) in parts.items():
+        steps = np.frombuffer(b"".join(steps_parts), dtype="<i8")
+        values = np.frombuffer(b"".join(values_parts), dtype="<f8")
+        if len(steps) > 1 and not bool(np.all(steps[1:] > steps[:-1])):
+            order = np.argsort(steps, kind="stable")
+            steps, values = steps[order], values[order]
+            keep = np.ones(len(steps), dtype=bool)
+            keep[:-1] = steps[1:] != steps[:-1]  # the last written of equal steps wins
+            steps, values = steps[keep], values[keep]
+        if lo is not None or hi is not None:
+            first = 0 if lo is None else int(np.searchsorted(steps, lo, "left"))
+            last = len(steps) if hi is None else int(np.searchsorted(steps, hi, "left"))
+            steps, values = steps[first:last], values[first:last]
+        out[key_id] = (steps, values)
+    return out
+
+
+def load_other(
+    conn: sa.Connection, key_ids: Sequence[int], lo: int | None = None, hi: int | None = None
+) -> dict[int, tuple[list[int], list[str]]]:
+    """Non-numeric values per key id with ``lo <= step < hi``: (steps, JSON texts)."""
+    if not key_ids:
+        return {}
+    v = history_values
+    query = sa.select(v.c.key_id, v.c.step, v.c.payload).where(v.c.key_id.in_(list(key_ids)))
+    if lo is not None:
+        query = query.where(v.c.step >= lo)
+    if hi is not None:
+        query = query.where(v.c.step < hi)
+    out: dict[int, tuple[list[int], list[str]]] = defaultdict(lambda: ([], []))
+    for key_id, step, payload in conn.execute(query.order_by(v.c.key_id, v.c.step)):
+        out[key_id][0].append(step)
+        out[key_id][1].append(payload)
+    return dict(out)
+
+
+class _Loaded:
+    """The points of some keys over a step range, ready to be cut into rows."""
+
+    def __init__(
+        self, conn: sa.Connection, keys: list[KeyRow], lo: int | None, hi: int | None
+    ) -> None:
+        self.keys = keys
+        self.numeric = load_points(conn, [k.id for k in keys if k.count], lo, hi)
+        self.other = load_other(conn, [k.id for k in keys if not k.numeric], lo, hi)
+
+    def steps(self) -> np.ndarray:
+        """Every step at which any of the keys has a value, sorted."""
+        np = _np()
+        parts = [s for s, _ in self.numeric.values()]
+        parts += [np.asarray(s, dtype=np.int64) for s, _ in self.other.values()]
+        if not parts:
+            return np.zeros(0, dtype=np.int64)
+        union = parts[0]  # sorted and unique already (see load_points)
+        for part in parts[1:]:
+            # Keys logged together share their steps: skip the merge for them.
+            if not (len(part) == len(union) and bool(np.array_equal(part, union))):
+                union = np.union1d(union, part)
+        return union
+
+    def rows(self, steps: np.ndarray) -> list[dict[str, Any]]:
+        """One row per step in ``steps`` (sorted, each holding at least one value)."""
+        np = _np()
+        n = len(steps)
+        rows: list[dict[str, Any]] = [{"_step": s} for s in steps.tolist()]
+        if not n:
+            return rows
+        index: dict[int, int] | None = None
+        for key in self.keys:
+            if key.id in self.numeric:
+                key_steps, values = self.numeric[key.id]
+                pos = np.searchsorted(steps, key_steps)
+                inside = pos < n
+                inside[inside] = steps[pos[inside]] == key_steps[inside]
+                name, as_int = key.key, key.integer
+                for p, value in zip(pos[inside].tolist(), values[inside].tolist(), strict=True):
+                    rows[p][name] = int(value) if as_int else value
+            if key.id in self.other:
+                if index is None:
+                    index = {s: i for i, s in enumerate(steps.tolist())}
+                for step, payload in zip(*self.other[key.id], strict=True):
+                    at = index.get(step)
+                    if at is not None:
+                        rows[at][key.key] = decode_value(orjson.loads(payload))
+        return rows
+
+
+def read_rows(
+    conn: sa.Connection,
+    keys: list[KeyRow],
+    lo: int | None,
+    hi: int | None,
+    limit: int | None,
+) -> list[dict[str, Any]]:
+    """Rows with ``lo <= _step < hi`` in step order, at most ``limit`` of them."""
+    if not keys or (limit is not None and limit <= 0):
+        return []
+    bound = _limit_bound(conn, keys, lo, limit) if limit is not None else None
+    if bound is not None and (hi is None or bound + 1 < hi):
+        rows = _read(conn, keys, lo, bound + 1, limit)
+        if len(rows) >= limit:  # type: ignore[operator]
+            return rows
+    return _read(conn, keys, lo, hi, limit)
+
+
+def _read(
+    conn: sa.Connection, keys: list[KeyRow], lo: int | None, hi: int | None, limit: int | None
+) -> list[dict[str, Any]]:
+    loaded = _Loaded(conn, keys, lo, hi)
+    steps = loaded.steps()
+    if limit is not None:
+        steps = steps[:limit]
+    return loaded.rows(steps)
+
+
+def _limit_bound(
+    conn: sa.Connection, keys: list[KeyRow], lo: int | None, limit: int | None
+) -> int | None:
+    """A step by which the first ``limit`` rows from ``lo`` surely end, or None.
+
+    The densest key alone has ``limit`` values at or before the bound, so the
+    rows (the union over keys) do too; reading stops there instead of at the
+    end of the history. Found from chunk metadata, without reading points.
+    """
+    if limit is None:
+        return None
+    densest = max(keys, key=lambda k: k.count)
+    if densest.numeric:
+        np = _np()
+        c = history_chunks
+        query = sa.select(c.c.steps).where(c.c.key_id == densest.id)
+        if lo is not None:
+            query = query.where(c.c.last_step >= lo)
+        query = query.order_by(c.c.first_step).limit(min(limit + 1, 64))
+        found: list[Any] = []
+        total = 0
+        for (blob,) in conn.execute(query):
+            steps = np.frombuffer(blob, "<i8")
+            if lo is not None:
+                steps = steps[steps >= lo]
+            found.append(steps)
+            total += len(steps)
+            if total >= limit:
+                # The limit-th smallest of these steps: that many values lie at or before it.
+                return int(np.partition(np.concatenate(found), limit - 1)[limit - 1])
+        return None
+    v = history_values
+    query = sa.select(v.c.step).where(v.c.key_id == densest.id)
+    if lo is not None:
+        query = query.where(v.c.step >= lo)
+    step = conn.execute(query.order_by(v.c.step).offset(limit - 1).limit(1)).scalar()
+    return None if step is None else int(step)
+
+
+def sample_rows(conn: sa.Connection, keys: list[KeyRow], samples: int) -> list[dict[str, Any]]:
+    """At most ``samples`` rows spread evenly over the steps, first and last included."""
+    if samples < 1:
+        raise UsageError("samples must be at least 1")
+    if not keys:
+        return []
+    np = _np()
+    loaded = _Loaded(conn, keys, None, None)
+    steps = loaded.steps()
+    if len(steps) > samples:
+        picks = np.unique(np.round(np.linspace(0, len(steps) - 1, samples)).astype(np.int64))
+        steps = steps[picks]
+    return loaded.rows(steps)
+
+
+# ====================================================================== series
+
+
+def series(
+    conn: sa.Connection,
+    run_pk: int,
+    code: int,
+    key: str,
+    *,
+    x_axis: str,
+    min_x: float | None,
+    max_x: float | None,
+    buckets: int,
+) -> Series:
+    """A key's numeric points over ``x_axis``, bucketed into at most ``buckets`` entries."""
+    if not isinstance(buckets, int) or not 1 <= buckets <= MAX_BUCKETS:
+        raise UsageError(f"buckets must be an integer from 1 to {MAX_BUCKETS}, not {buckets!r}")
+    for name, bound in (("min_x", min_x), ("max_x", max_x)):
+        if bound is not None and (not isinstance(bound, (int, float)) or math.isnan(bound)):
+            raise UsageError(f"{name} must be a number, not {bound!r}")
+    np = _np()
+    empty = Series(key, x_axis, [], [], [], [], [], [], False, 0)
+    wanted = [key] if x_axis == "_step" else [key, x_axis]
+    found = {k.key: k for k in key_rows(conn, run_pk, code, wanted)}
+    if key not in found or (x_axis != "_step" and x_axis not in found):
+        return empty
+    if x_axis == "_step":
+        lo = None if min_x is None else math.ceil(min_x) if math.isfinite(min_x) else None
+        hi = None if max_x is None else math.floor(max_x) + 1 if math.isfinite(max_x) else None
+        points = load_points(conn, [found[key].id], lo, hi)
+        if found[key].id not in points:
+            return empty
+        steps, y = points[found[key].id]
+        x = steps.astype(np.float64)
+    else:
+        points = load_points(conn, [found[key].id, found[x_axis].id])
+        if found[key].id not in points or found[x_axis].id not in points:
+            return empty
+        y_steps, y_all = points[found[key].id]
+        x_steps, x_all = points[found[x_axis].id]
+        _, iy, ix = np.intersect1d(y_steps, x_steps, assume_unique=True, return_indices=True)
+        y, x = y_all[iy], x_all[ix]
+    keep = np.isfinite(x)
+    if min_x is not None:
+        keep &= x >= min_x
+    if max_x is not None:
+        keep &= x <= max_x
+    x, y = x[keep], y[keep]
+    if len(x) > 1 and not bool(np.all(x[1:] >= x[:-1])):
+        order = np.argsort(x, kind="stable")
+        x, y = x[order], y[order]
+    total = len(x)
+    if total == 0:
+        return empty
+    if total <= buckets:
+        ys = _floats(y)
+        return Series(
+            key, x_axis, x.tolist(), ys, list(ys), list(ys), list(ys), [1] * total, False, total
+        )
+    lo_x = float(x[0]) if min_x is None or not math.isfinite(min_x) else float(min_x)
+    hi_x = float(x[-1]) if max_x is None or not math.isfinite(max_x) else float(max_x)
+    width = (hi_x - lo_x) / buckets
+    if width > 0:
+        index = np.clip(((x - lo_x) / width).astype(np.int64), 0, buckets - 1)
+    else:
+        index = np.zeros(total, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, index[1:] != index[:-1]])
+    ends = np.r_[starts[1:], total]
+    valid = ~np.isnan(y)
+    counted = np.add.reduceat(valid.astype(np.int64), starts)
+    sums = np.add.reduceat(np.where(valid, y, 0.0), starts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(counted > 0, sums / np.maximum(counted, 1), np.nan)
+    return Series(
+        key=key,
+        x_axis=x_axis,
+        x=x[ends - 1].tolist(),
+        min=_floats(np.fmin.reduceat(y, starts)),
+        max=_floats(np.fmax.reduceat(y, starts)),
+        mean=_floats(means),
+        last=_floats(y[ends - 1]),
+        count=(ends - starts).tolist(),
+        sampled=True,
+        total_points=total,
+    )
+
+
+def _floats(values: np.ndarray) -> list[float | None]:
+    """Floats for JSON: NaN becomes None (±Inf stay)."""
+    return [None if v != v else v for v in values.tolist()]

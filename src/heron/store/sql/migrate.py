@@ -1,0 +1,105 @@
+"""Bring a database up to the store's schema when a store opens.
+
+Opening a store costs one cheap ``SELECT version_num FROM alembic_version``;
+Alembic itself is imported only when that shows the database is new or
+behind. Two processes opening the same new database at once must not both
+create the tables: SQLite files are guarded by a lock file next to the
+database, PostgreSQL by a transaction-level advisory lock.
+
+>>> upgrade(engine)   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from heron.errors import StoreError
+from heron.store.sql.engine import write
+
+HEAD_REVISION = "0001"
+"""The newest revision in ``migrations/versions`` (a test keeps the two in step)."""
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_PG_LOCK_KEY = 0x6865726F6E  # "heron"
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    """The database's Alembic revision, None for a database without Heron's tables."""
+    with engine.connect() as conn:
+        if not sa.inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def is_current(engine: sa.Engine) -> bool:
+    """True when the schema is at :data:`HEAD_REVISION` (one SELECT)."""
+    try:
+        with engine.connect() as conn:
+            version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    except sa.exc.DBAPIError:
+        return False  # no alembic_version table yet
+    return version == HEAD_REVISION
+
+
+def alembic_config(connection: sa.Connection | None = None) -> Any:
+    """An Alembic ``Config`` for the packaged migrations, bound to ``connection``."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(engine: sa.Engine) -> None:
+    """Migrate the database to the newest schema if it is not there yet."""
+    if is_current(engine):
+        return
+    with _migration_lock(engine):
+        # Another process may have finished while this one waited for the lock.
+        if is_current(engine):
+            return
+        from alembic import command
+
+        try:
+            with write(engine) as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+                    version = _version_in(conn)
+                    if version == HEAD_REVISION:
+                        return
+                command.upgrade(alembic_config(conn), "head")
+        except sa.exc.DBAPIError as exc:
+            raise StoreError(f"could not migrate the database {engine.url!r}: {exc}") from exc
+
+
+def _version_in(conn: sa.Connection) -> str | None:
+    if not sa.inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+
+@contextlib.contextmanager
+def _migration_lock(engine: sa.Engine) -> Iterator[None]:
+    """An exclusive file lock beside a SQLite database file (no-op for other databases)."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    import fcntl
+
+    lock_path = f"{database}.migrate-lock"
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)

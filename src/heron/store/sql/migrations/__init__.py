@@ -1,0 +1,1 @@
+"""Alembic migrations of the SQL store (run by :mod:`heron.store.sql.migrate`)."""

@@ -1,0 +1,647 @@
+"""The in-process Store: SQLAlchemy Core on SQLite (embedded default) or PostgreSQL.
+
+>>> store = SqlStore("sqlite:////tmp/heron/heron.db", LocalBlobStore("/tmp/heron/blobs"))
+>>> store.apply(RunKey("me", "digits", "abc123"), "log-1", [
+...     {"seq": 1, "type": "run", "name": "first"},
+...     {"seq": 2, "type": "history", "row": {"_step": 0, "loss": 0.5}},
+... ])
+2
+
+Every ``apply`` is one transaction: the run row is locked (``SELECT … FOR
+UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises
+writers), the stream's watermark read, the new records applied and the
+watermark raised, so a batch is applied entirely or not at all, and at most
+once however often it is retried.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+import time
+from collections.abc import Sequence
+from operator import itemgetter
+from typing import Any
+
+import sqlalchemy as sa
+
+from heron.entities import (
+    RUN_STATES,
+    STREAMS,
+    FileInfo,
+    KeyInfo,
+    Project,
+    RunInfo,
+    RunKey,
+    Series,
+    check_name,
+    check_run_id,
+)
+from heron.errors import InvalidValueError, NotFoundError, UsageError
+from heron.records import RECORD_TYPES, Record, decode_value, encode_nonfinite
+from heron.settings import Settings
+from heron.store.base import DEFAULT_BUCKETS, BlobStore, Store
+from heron.store.blobs import LocalBlobStore, check_sha256
+from heron.store.sql import history, migrate
+from heron.store.sql.engine import create_engine, read, write
+from heron.store.sql.filters import run_filter, run_order
+from heron.store.sql.tables import (
+    STREAM_CODES,
+    history_chunks,
+    history_keys,
+    history_values,
+    projects,
+    run_files,
+    run_streams,
+    runs,
+)
+
+EXIT_STATES = ("finished", "failed", "crashed")
+_RECORD_TYPES = frozenset(RECORD_TYPES)
+_ACTIVITY_RESOLUTION_S = 1.0
+"""projects.last_activity is kept to about this precision."""
+_RUN_TEXT_FIELDS = ("name", "notes", "group", "job_type", "host", "user")
+_RUN_COLUMNS = [
+    projects.c.entity,
+    projects.c.name.label("project"),
+    *(c for c in runs.c),
+]
+
+
+class SqlStore(Store):
+    """The :class:`~heron.store.base.Store` on a SQL database; see the module docstring.
+
+    ``crash_timeout`` is how long (seconds) a running run may go without a
+    heartbeat before reads report it as crashed.
+    """
+
+    def __init__(
+        self, database_url: str, blobs: BlobStore, *, crash_timeout: float = 120.0
+    ) -> None:
+        if not crash_timeout > 0:
+            raise UsageError("crash_timeout must be a positive number of seconds")
+        self.database_url = database_url
+        self.blobs = blobs
+        self.crash_timeout = float(crash_timeout)
+        self.engine = create_engine(database_url)
+        self.dialect = self.engine.dialect.name
+        migrate.upgrade(self.engine)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SqlStore:
+        """The embedded store the settings describe (``<dir>/heron.db`` and ``<dir>/blobs``)."""
+        return cls(
+            settings.resolved_database_url,
+            LocalBlobStore(settings.resolved_blob_url),
+            crash_timeout=settings.crash_timeout,
+        )
+
+    def __repr__(self) -> str:
+        return f"SqlStore({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ================================================================== writes
+
+    def apply(self, run: RunKey, stream: str, records: Sequence[Record]) -> int:
+        _check_stream_id(stream)
+        batch = _validated(records)
+        now = time.time()
+        with write(self.engine) as conn:
+            row = self._find(conn, run, lock=True)
+            if row is None:
+                if not any(r["type"] == "run" for r in batch):
+                    raise NotFoundError(
+                        f"run {run.path} does not exist; its first batch must hold a 'run' record"
+                    )
+                # Another writer may create it at the same moment: both inserts are
+                # "if absent", and the watermark is read only once the row is locked.
+                self._create_run(conn, run, now)
+                row = self._find(conn, run, lock=True)
+                assert row is not None
+            mark = self._watermark(conn, row["id"], stream)
+            fresh = batch[bisect.bisect_right([r["seq"] for r in batch], mark) :]
+            if fresh:
+                self._apply_records(conn, row, fresh, now)
+                mark = fresh[-1]["seq"]
+                self._set_watermark(conn, row["id"], stream, mark)
+            conn.execute(runs.update().where(runs.c.id == row["id"]).values(heartbeat_at=now))
+            # Skipped when recent, so runs of one project do not queue on its row lock.
+            conn.execute(
+                projects.update()
+                .where(projects.c.id == row["project_id"])
+                .where(projects.c.last_activity < now - _ACTIVITY_RESOLUTION_S)
+                .values(last_activity=now)
+            )
+        return mark
+
+    def watermark(self, run: RunKey, stream: str) -> int:
+        with read(self.engine) as conn:
+            row = self._find(conn, run)
+            return 0 if row is None else self._watermark(conn, row["id"], stream)
+
+    def update_run(
+        self,
+        run: RunKey,
+        *,
+        name: str | None = None,
+        tags: list[str] | None = None,
+        notes: str | None = None,
+        group: str | None = None,
+        job_type: str | None = None,
+        config: dict[str, Any] | None = None,
+        summary: dict[str, Any] | None = None,
+    ) -> RunInfo:
+        fields: dict[str, Any] = {
+            "name": name,
+            "tags": tags,
+            "notes": notes,
+            "group": group,
+            "job_type": job_type,
+            "config": config,
+            "summary": summary,
+        }
+        changes = _run_changes({k: v for k, v in fields.items() if v is not None})
+        with write(self.engine) as conn:
+            row = self._find(conn, run, lock=True)
+            if row is None:
+                raise _run_not_found(run)
+            if changes:
+                changes["updated_at"] = time.time()
+                conn.execute(runs.update().where(runs.c.id == row["id"]).values(**changes))
+        return self.get_run(run)
+
+    def delete_run(self, run: RunKey) -> None:
+        with write(self.engine) as conn:
+            row = self._find(conn, run, lock=True)
+            if row is None:
+                raise _run_not_found(run)
+            pk = row["id"]
+            key_ids = sa.select(history_keys.c.id).where(history_keys.c.run == pk)
+            conn.execute(history_values.delete().where(history_values.c.key_id.in_(key_ids)))
+            conn.execute(history_chunks.delete().where(history_chunks.c.key_id.in_(key_ids)))
+            conn.execute(history_keys.delete().where(history_keys.c.run == pk))
+            conn.execute(run_files.delete().where(run_files.c.run == pk))
+            conn.execute(run_streams.delete().where(run_streams.c.run == pk))
+            conn.execute(runs.delete().where(runs.c.id == pk))
+
+    # ================================================================== reads
+
+    def list_projects(self, entity: str | None = None) -> list[Project]:
+        count = sa.func.count(runs.c.id)
+        query = (
+            sa.select(
+                projects.c.entity,
+                projects.c.name,
+                count,
+                projects.c.created_at,
+                projects.c.last_activity,
+            )
+            .outerjoin(runs, runs.c.project_id == projects.c.id)
+            .group_by(projects.c.id)
+            .order_by(projects.c.last_activity.desc(), projects.c.entity, projects.c.name)
+        )
+        if entity is not None:
+            query = query.where(projects.c.entity == entity)
+        with read(self.engine) as conn:
+            return [Project(*row) for row in conn.execute(query)]
+
+    def list_runs(
+        self,
+        entity: str,
+        project: str,
+        *,
+        filters: dict[str, Any] | None = None,
+        order: str | None = "-created_at",
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[RunInfo]:
+        for name, value in (("limit", limit), ("offset", offset)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise UsageError(f"{name} must be a non-negative integer, not {value!r}")
+        where = run_filter(filters, self.dialect)
+        order_by = run_order(order, self.dialect)
+        query = self._project_runs(entity, project, where).order_by(*order_by)
+        query = query.limit(limit).offset(offset)
+        self._mark_crashed(entity, project)
+        with read(self.engine) as conn:
+            return [_run_info(row._mapping) for row in conn.execute(query)]
+
+    def count_runs(
+        self, entity: str, project: str, *, filters: dict[str, Any] | None = None
+    ) -> int:
+        where = run_filter(filters, self.dialect)
+        query = sa.select(sa.func.count()).select_from(
+            self._project_runs(entity, project, where).subquery()
+        )
+        self._mark_crashed(entity, project)
+        with read(self.engine) as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def get_run(self, run: RunKey) -> RunInfo:
+        with read(self.engine) as conn:
+            row = self._find(conn, run)
+        if row is None:
+            raise _run_not_found(run)
+        info = _run_info(row)
+        if info.state == "running" and info.heartbeat_at < time.time() - self.crash_timeout:
+            with write(self.engine) as conn:
+                conn.execute(
+                    runs.update()
+                    .where(runs.c.id == row["id"], runs.c.state == "running")
+                    .where(runs.c.heartbeat_at < time.time() - self.crash_timeout)
+                    .values(state="crashed")
+                )
+                row = self._find(conn, run)
+            if row is None:
+                raise _run_not_found(run)
+            info = _run_info(row)
+        return info
+
+    def history_keys(self, run: RunKey, stream: str = "history") -> list[KeyInfo]:
+        code = _stream_code(stream)
+        with read(self.engine) as conn:
+            pk = self._run_pk(conn, run)
+            return [k.info() for k in history.key_rows(conn, pk, code)]
+
+    def read_history(
+        self,
+        run: RunKey,
+        *,
+        keys: Sequence[str] | None = None,
+        min_step: int | None = None,
+        max_step: int | None = None,
+        limit: int | None = None,
+        stream: str = "history",
+    ) -> list[dict[str, Any]]:
+        code = _stream_code(stream)
+        _check_int("min_step", min_step)
+        _check_int("max_step", max_step)
+        _check_int("limit", limit, minimum=0)
+        with read(self.engine) as conn:
+            pk = self._run_pk(conn, run)
+            key_list = history.key_rows(conn, pk, code, keys)
+            return history.read_rows(conn, key_list, min_step, max_step, limit)
+
+    def sample_history(
+        self,
+        run: RunKey,
+        *,
+        keys: Sequence[str] | None = None,
+        samples: int = 500,
+        stream: str = "history",
+    ) -> list[dict[str, Any]]:
+        code = _stream_code(stream)
+        _check_int("samples", samples, minimum=1)
+        with read(self.engine) as conn:
+            pk = self._run_pk(conn, run)
+            key_list = history.key_rows(conn, pk, code, keys)
+            return history.sample_rows(conn, key_list, samples)
+
+    def series(
+        self,
+        run: RunKey,
+        key: str,
+        *,
+        x_axis: str = "_step",
+        min_x: float | None = None,
+        max_x: float | None = None,
+        buckets: int = DEFAULT_BUCKETS,
+        stream: str = "history",
+    ) -> Series:
+        code = _stream_code(stream)
+        with read(self.engine) as conn:
+            pk = self._run_pk(conn, run)
+            return history.series(
+                conn, pk, code, key, x_axis=x_axis, min_x=min_x, max_x=max_x, buckets=buckets
+            )
+
+    def list_files(self, run: RunKey) -> list[FileInfo]:
+        f = run_files
+        with read(self.engine) as conn:
+            pk = self._run_pk(conn, run)
+            query = (
+                sa.select(f.c.name, f.c.sha256, f.c.size, f.c.updated_at)
+                .where(f.c.run == pk)
+                .order_by(f.c.name)
+            )
+            return [FileInfo(*row) for row in conn.execute(query)]
+
+    def get_file(self, run: RunKey, name: str) -> FileInfo:
+        f = run_files
+        with read(self.engine) as conn:
+            pk = self._run_pk(conn, run)
+            query = sa.select(f.c.name, f.c.sha256, f.c.size, f.c.updated_at).where(
+                f.c.run == pk, f.c.name == name
+            )
+            row = conn.execute(query).first()
+        if row is None:
+            raise NotFoundError(f"run {run.path} has no file {name!r}")
+        return FileInfo(*row)
+
+    # ================================================================== helpers
+
+    def _find(
+        self, conn: sa.Connection, run: RunKey, *, lock: bool = False
+    ) -> sa.RowMapping | None:
+        query = (
+            sa.select(*_RUN_COLUMNS)
+            .join(projects, projects.c.id == runs.c.project_id)
+            .where(
+                projects.c.entity == run.entity,
+                projects.c.name == run.project,
+                runs.c.run_id == run.run_id,
+            )
+        )
+        if lock:
+            query = query.with_for_update(of=runs)
+        row = conn.execute(query).first()
+        return None if row is None else row._mapping
+
+    def _run_pk(self, conn: sa.Connection, run: RunKey) -> int:
+        row = self._find(conn, run)
+        if row is None:
+            raise _run_not_found(run)
+        return int(row["id"])
+
+    def _project_runs(self, entity: str, project: str, where: Any) -> sa.Select[Any]:
+        return (
+            sa.select(*_RUN_COLUMNS)
+            .join(projects, projects.c.id == runs.c.project_id)
+            .where(projects.c.entity == entity, projects.c.name == project)
+            .where(where)
+        )
+
+    def _mark_crashed(self, entity: str, project: str) -> None:
+        """Record runs of a project that stopped sending heartbeats as crashed."""
+        project_id = (
+            sa.select(projects.c.id)
+            .where(projects.c.entity == entity, projects.c.name == project)
+            .scalar_subquery()
+        )
+
+        def stale(cutoff: float) -> Any:
+            return sa.and_(
+                runs.c.project_id == project_id,
+                runs.c.state == "running",
+                runs.c.heartbeat_at < cutoff,
+            )
+
+        with read(self.engine) as conn:
+            found = conn.execute(
+                sa.select(runs.c.id).where(stale(time.time() - self.crash_timeout)).limit(1)
+            ).first()
+        if found is not None:
+            with write(self.engine) as conn:
+                conn.execute(
+                    runs.update()
+                    .where(stale(time.time() - self.crash_timeout))
+                    .values(state="crashed")
+                )
+
+    def _watermark(self, conn: sa.Connection, run_pk: int, stream: str) -> int:
+        found = conn.execute(
+            sa.select(run_streams.c.watermark).where(
+                run_streams.c.run == run_pk, run_streams.c.stream_id == stream
+            )
+        ).scalar()
+        return int(found or 0)
+
+    def _set_watermark(self, conn: sa.Connection, run_pk: int, stream: str, mark: int) -> None:
+        updated = conn.execute(
+            run_streams.update()
+            .where(run_streams.c.run == run_pk, run_streams.c.stream_id == stream)
+            .values(watermark=mark)
+        )
+        if updated.rowcount == 0:
+            conn.execute(run_streams.insert().values(run=run_pk, stream_id=stream, watermark=mark))
+
+    def _insert(self, table: sa.Table) -> Any:
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+        return insert(table)
+
+    def _create_run(self, conn: sa.Connection, run: RunKey, now: float) -> None:
+        check_name("entity", run.entity)
+        check_name("project", run.project)
+        check_run_id(run.run_id)
+        conn.execute(
+            self._insert(projects)
+            .values(entity=run.entity, name=run.project, created_at=now, last_activity=now)
+            .on_conflict_do_nothing(index_elements=["entity", "name"])
+        )
+        project_id = conn.execute(
+            sa.select(projects.c.id).where(
+                projects.c.entity == run.entity, projects.c.name == run.project
+            )
+        ).scalar_one()
+        conn.execute(
+            self._insert(runs)
+            .values(
+                project_id=project_id,
+                run_id=run.run_id,
+                name=run.run_id,
+                state="running",
+                config={},
+                summary={},
+                tags=[],
+                metadata={},
+                metrics={},
+                created_at=now,
+                updated_at=now,
+                heartbeat_at=now,
+                last_step=-1,
+            )
+            .on_conflict_do_nothing(index_elements=["project_id", "run_id"])
+        )
+
+    def _apply_records(
+        self, conn: sa.Connection, row: sa.RowMapping, records: list[Record], now: float
+    ) -> None:
+        changes: dict[str, Any] = {"updated_at": now}
+        state = row["state"]
+        if state == "crashed":
+            # New records prove the process is alive after all (it was only out of touch).
+            changes["state"] = state = "running"
+        metrics = dict(row["metrics"])
+        rows: dict[int, list[dict[str, Any]]] = {0: [], 1: []}
+        for record in records:
+            kind = record["type"]
+            if kind == "history" or kind == "system":
+                data = record.get("row")
+                if type(data) is not dict:
+                    raise InvalidValueError(f"record {record['seq']}: 'row' must be a dict")
+                rows[STREAM_CODES[kind]].append(data)
+            elif kind == "run":
+                names = (*_RUN_TEXT_FIELDS, "tags", "created_at", "metadata")
+                fields = {k: record[k] for k in names if record.get(k) is not None}
+                changes.update(_run_changes(fields))
+                if state != "running":  # a resumed run
+                    changes.update(state="running", ended_at=None, exit_code=None)
+                    state = "running"
+            elif kind in ("config", "summary"):
+                changes.update(_run_changes({kind: record.get(kind)}))
+            elif kind == "metric":
+                metric = record.get("metric")
+                if not isinstance(metric, dict) or not isinstance(metric.get("name"), str):
+                    raise InvalidValueError(
+                        f"record {record['seq']}: 'metric' must be a dict with a 'name'"
+                    )
+                metrics[metric["name"]] = encode_nonfinite(metric)
+                changes["metrics"] = metrics
+            elif kind == "file":
+                self._apply_file(conn, row["id"], record, now)
+            elif kind == "exit":
+                changes.update(_exit_changes(record, now))
+                state = changes["state"]
+        history.append(conn, row["id"], rows)
+        steps = [r["_step"] for r in rows[0]]  # ints: history.append checked them
+        if steps and max(steps) > row["last_step"]:
+            changes["last_step"] = max(steps)
+        conn.execute(runs.update().where(runs.c.id == row["id"]).values(**changes))
+
+    def _apply_file(self, conn: sa.Connection, run_pk: int, record: Record, now: float) -> None:
+        name, sha256, size = record.get("name"), record.get("sha256"), record.get("size")
+        if not isinstance(name, str) or not name or len(name) > 1024:
+            raise InvalidValueError(f"record {record['seq']}: a file needs a 'name' (1-1024 chars)")
+        check_sha256(sha256)  # type: ignore[arg-type]
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise InvalidValueError(f"record {record['seq']}: file size must be an integer >= 0")
+        if not self.blobs.exists(sha256):  # type: ignore[arg-type]
+            raise NotFoundError(
+                f"file {name!r} names blob {sha256}, which is not in the blob store;"
+                " put the bytes in the blob store before sending the record"
+            )
+        values = {"sha256": sha256, "size": size, "updated_at": now}
+        conn.execute(
+            self._insert(run_files)
+            .values(run=run_pk, name=name, **values)
+            .on_conflict_do_update(index_elements=["run", "name"], set_=values)
+        )
+
+
+# ====================================================================== helpers
+
+
+def _run_not_found(run: RunKey) -> NotFoundError:
+    return NotFoundError(f"run {run.path} not found")
+
+
+def _stream_code(stream: str) -> int:
+    try:
+        return STREAM_CODES[stream]
+    except (KeyError, TypeError):
+        raise UsageError(
+            f"unknown history stream {stream!r}: use one of {', '.join(STREAMS)}"
+        ) from None
+
+
+def _check_stream_id(stream: Any) -> None:
+    if not isinstance(stream, str) or not 1 <= len(stream) <= 200:
+        raise UsageError(f"invalid stream id {stream!r}: use a string of 1-200 characters")
+
+
+def _check_int(name: str, value: Any, *, minimum: int | None = None) -> None:
+    if value is None:
+        return
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise UsageError(f"{name} must be an integer, not {value!r}")
+    if minimum is not None and value < minimum:
+        raise UsageError(f"{name} must be at least {minimum}, not {value}")
+
+
+def _validated(records: Sequence[Record]) -> list[Record]:
+    """The records sorted by seq (first of equal seqs kept), each with a seq and a known type."""
+    if isinstance(records, (str, bytes, dict)) or not isinstance(records, Sequence):
+        raise UsageError("records must be a list of record dicts")
+    for record in records:
+        if not isinstance(record, dict):
+            raise InvalidValueError(f"a record must be a dict, not {type(record).__name__}")
+        seq, kind = record.get("seq"), record.get("type")
+        if type(seq) is not int or seq < 1:
+            raise InvalidValueError(f"a record needs an integer seq >= 1, not {seq!r}")
+        if kind not in _RECORD_TYPES:
+            raise InvalidValueError(
+                f"record {seq} has unknown type {kind!r}: expected one of {', '.join(RECORD_TYPES)}"
+            )
+    if all(a["seq"] < b["seq"] for a, b in itertools.pairwise(records)):
+        return list(records)
+    ordered = sorted(records, key=itemgetter("seq"))
+    return [r for i, r in enumerate(ordered) if i == 0 or r["seq"] != ordered[i - 1]["seq"]]
+
+
+def _run_changes(fields: dict[str, Any]) -> dict[str, Any]:
+    """Validated column values for run attributes (JSON ones with NaN/Inf tagged)."""
+    changes: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name in _RUN_TEXT_FIELDS:
+            if value is not None and not isinstance(value, str):
+                raise InvalidValueError(f"run {name} must be a string, not {value!r}")
+            if name == "name" and not value:
+                raise InvalidValueError("a run name cannot be empty")
+            limit = None if name == "notes" else 256
+            if value is not None and limit and len(value) > limit:
+                raise InvalidValueError(f"run {name} is longer than {limit} characters")
+            changes[name] = value
+        elif name == "tags":
+            if not isinstance(value, (list, tuple)) or not all(isinstance(t, str) for t in value):
+                raise InvalidValueError(f"run tags must be a list of strings, not {value!r}")
+            changes["tags"] = list(dict.fromkeys(value))
+        elif name in ("config", "summary", "metadata"):
+            if not isinstance(value, dict):
+                raise InvalidValueError(f"run {name} must be a dict, not {value!r}")
+            changes[name] = encode_nonfinite(value)
+        elif name == "created_at":
+            if not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise InvalidValueError(f"run created_at must be unix seconds, not {value!r}")
+            changes[name] = float(value)
+    return changes
+
+
+def _exit_changes(record: Record, now: float) -> dict[str, Any]:
+    state = record.get("state")
+    if state not in EXIT_STATES:
+        raise InvalidValueError(
+            f"record {record['seq']}: exit state must be one of {', '.join(EXIT_STATES)},"
+            f" not {state!r}"
+        )
+    code = record.get("exit_code")
+    if code is not None and (not isinstance(code, int) or isinstance(code, bool)):
+        raise InvalidValueError(f"record {record['seq']}: exit_code must be an integer")
+    ended = record.get("ended_at")
+    if ended is None:
+        ended = now
+    elif not isinstance(ended, (int, float)) or not math.isfinite(ended):
+        raise InvalidValueError(f"record {record['seq']}: ended_at must be unix seconds")
+    return {"state": state, "exit_code": code, "ended_at": float(ended)}
+
+
+def _run_info(row: sa.RowMapping) -> RunInfo:
+    state = row["state"]
+    return RunInfo(
+        entity=row["entity"],
+        project=row["project"],
+        run_id=row["run_id"],
+        name=row["name"],
+        state=state if state in RUN_STATES else "running",
+        config=decode_value(row["config"]),
+        summary=decode_value(row["summary"]),
+        tags=list(row["tags"]),
+        notes=row["notes"],
+        group=row["group"],
+        job_type=row["job_type"],
+        host=row["host"],
+        user=row["user"],
+        metadata=decode_value(row["metadata"]),
+        metrics=decode_value(row["metrics"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        heartbeat_at=row["heartbeat_at"],
+        ended_at=row["ended_at"],
+        exit_code=row["exit_code"],
+        last_step=int(row["last_step"]),
+    )

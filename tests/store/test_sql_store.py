@@ -1,0 +1,205 @@
+"""What only the SQL store promises: crash detection, chunk layout, SQLite details, opening."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from heron.entities import RunKey
+from heron.errors import UsageError
+from heron.settings import Settings
+from heron.store.sql import SqlStore
+from heron.store.sql.tables import CHUNK_POINTS, history_chunks
+from tests.store.conftest import SQL_KINDS
+from tests.store.test_contract import history, start, steps
+
+RUN = RunKey("me", "proj", "r1")
+
+
+@pytest.mark.parametrize("kind", SQL_KINDS)
+def test_silent_running_runs_are_reported_crashed(
+    kind: str, make_sql_store: Callable[..., SqlStore]
+) -> None:
+    store = make_sql_store(kind, crash_timeout=0.3)
+    start(store, RUN)
+    start(store, RunKey("me", "proj", "r2"))
+    start(store, RunKey("me", "proj", "done"))
+    store.apply(
+        RunKey("me", "proj", "done"), "s1", [{"seq": 2, "type": "exit", "state": "finished"}]
+    )
+    assert store.get_run(RUN).state == "running"
+    time.sleep(0.4)
+    store.apply(RunKey("me", "proj", "r2"), "s1", [])  # r2's heartbeat keeps it alive
+    assert store.get_run(RUN).state == "crashed"
+    assert store.count_runs("me", "proj", filters={"state": "crashed"}) == 1
+    states = {r.run_id: r.state for r in store.list_runs("me", "proj")}
+    assert states == {"r1": "crashed", "r2": "running", "done": "finished"}
+    # Records from the run show it alive after all.
+    store.apply(RUN, "s1", history(steps(1)))
+    assert store.get_run(RUN).state == "running"
+
+
+def test_chunks_fill_up_before_new_ones_start(sql_store: SqlStore) -> None:
+    start(sql_store, RUN)
+    sql_store.apply(RUN, "s1", history(steps(10_000)))
+    seq = 10_002
+    for s in range(10_000, 10_010):
+        sql_store.apply(RUN, "s1", history(steps(1, start=s), first_seq=seq))
+        seq += 1
+    with sql_store.engine.connect() as conn:
+        sizes = conn.execute(sa.select(history_chunks.c.n).order_by(history_chunks.c.id))
+        assert [n for (n,) in sizes] == [CHUNK_POINTS, CHUNK_POINTS, 10_010 - 2 * CHUNK_POINTS]
+    assert len(sql_store.read_history(RUN)) == 10_010
+
+
+def test_a_step_written_again_keeps_the_last_value(sql_store: SqlStore) -> None:
+    start(sql_store, RUN)
+    sql_store.apply(RUN, "s1", history([{"_step": s, "x": 1.0, "t": "a"} for s in range(5)]))
+    sql_store.apply(
+        RUN, "s2", [{"seq": 1, "type": "run"}, *history([{"_step": 2, "x": 9.0, "t": "b"}])]
+    )
+    rows = sql_store.read_history(RUN)
+    assert [r["x"] for r in rows] == [1.0, 1.0, 9.0, 1.0, 1.0]
+    assert rows[2]["t"] == "b"
+    assert sql_store.series(RUN, "x").last == [1.0, 1.0, 9.0, 1.0, 1.0]
+
+
+def test_from_settings_creates_the_folders(tmp_path: Path) -> None:
+    settings = Settings(dir=tmp_path / "deep" / "home", crash_timeout=7.0)
+    store = SqlStore.from_settings(settings)
+    try:
+        assert (tmp_path / "deep" / "home" / "heron.db").is_file()
+        assert (tmp_path / "deep" / "home" / "blobs").is_dir()
+        assert store.crash_timeout == 7.0
+        start(store, RUN)
+        assert store.get_run(RUN).run_id == "r1"
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("url", ["mysql://x/y", "not a url", "sqlite+nope:///x.db"])
+def test_bad_database_urls_are_usage_errors(url: str) -> None:
+    with pytest.raises(UsageError):
+        SqlStore(url, blobs=None)  # type: ignore[arg-type]
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
+    store = SqlStore.from_settings(Settings(dir=tmp_path))
+    try:
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+    finally:
+        store.close()
+
+
+_OPEN_AGAIN = """
+import sys
+from heron.settings import Settings
+from heron.store.sql import SqlStore
+store = SqlStore.from_settings(Settings(dir=sys.argv[1]))
+store.close()
+print("alembic" in sys.modules)
+"""
+
+
+def test_an_up_to_date_database_opens_without_alembic(tmp_path: Path) -> None:
+    SqlStore.from_settings(Settings(dir=tmp_path)).close()
+    out = subprocess.run(
+        [sys.executable, "-c", _OPEN_AGAIN, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert out.stdout.strip() == "False"
+
+
+_WRITER = """
+import sys
+from heron.entities import RunKey
+from heron.settings import Settings
+from heron.store.sql import SqlStore
+
+home, name = sys.argv[1], sys.argv[2]
+store = SqlStore.from_settings(Settings(dir=home))
+shared, own = RunKey("me", "proj", "shared"), RunKey("me", "proj", name)
+offset = 0 if name == "a" else 1_000_000
+for run in (shared, own):
+    store.apply(run, name, [{"seq": 1, "type": "run"}])
+for batch in range(60):
+    for run in (shared, own):
+        records = [
+            {"seq": 2 + batch * 10 + i, "type": "history",
+             "row": {"_step": offset + batch * 10 + i, "loss": 0.5, name: i}}
+            for i in range(10)
+        ]
+        store.apply(run, name, records)
+store.close()
+"""
+
+
+@pytest.mark.slow
+def test_two_processes_writing_one_sqlite_file_lose_nothing(tmp_path: Path) -> None:
+    script = tmp_path / "writer.py"
+    script.write_text(textwrap.dedent(_WRITER))
+    home = tmp_path / "home"  # new: both processes race to create the schema too
+    procs = [
+        subprocess.Popen([sys.executable, str(script), str(home), name], stderr=subprocess.PIPE)
+        for name in ("a", "b")
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=240)
+        assert proc.returncode == 0, err.decode()
+    store = SqlStore.from_settings(Settings(dir=home))
+    try:
+        shared = RunKey("me", "proj", "shared")
+        rows = store.read_history(shared)
+        assert len(rows) == 1200
+        assert {k.key: k.count for k in store.history_keys(shared)} == {
+            "a": 600,
+            "b": 600,
+            "loss": 1200,
+        }
+        assert store.watermark(shared, "a") == store.watermark(shared, "b") == 601
+        for name in ("a", "b"):
+            assert len(store.read_history(RunKey("me", "proj", name))) == 600
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("kind", SQL_KINDS)
+def test_threads_creating_and_writing_one_run_lose_nothing(
+    kind: str, make_sql_store: Callable[..., SqlStore]
+) -> None:
+    import threading
+
+    store = make_sql_store(kind)
+    errors: list[BaseException] = []
+
+    def writer(stream: str, offset: int) -> None:
+        try:
+            store.apply(RUN, stream, [{"seq": 1, "type": "run"}])
+            for batch in range(20):
+                rows = [{"_step": offset + batch * 5 + i, "loss": 1.0} for i in range(5)]
+                store.apply(RUN, stream, history(rows, first_seq=2 + batch * 5))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(f"s{i}", i * 1000)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert errors == []
+    assert len(store.read_history(RUN)) == 400
+    assert [k.count for k in store.history_keys(RUN)] == [400]
+    assert [store.watermark(RUN, f"s{i}") for i in range(4)] == [101] * 4
