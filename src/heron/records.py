@@ -175,17 +175,17 @@ class LogReader:
         with open(self.path, "rb") as f:
             f.seek(self.offset)
             chunk = f.read(max_bytes)
-            # Keep reading until the chunk ends on a line boundary or EOF.
-            while chunk and not chunk.endswith(b"\n"):
+            # Keep reading until the chunk holds a whole line (one longer than max_bytes) or EOF.
+            more = chunk
+            while more and b"\n" not in more:
                 more = f.read(1 << 20)
-                if not more:
-                    break
                 chunk += more
+            at_eof = not f.read(1)
         end = chunk.rfind(b"\n") + 1
         complete, tail = chunk[:end], chunk[end:]
         records = list(self._parse(complete, self.offset))
         self.offset += len(complete)
-        if final and tail:
+        if final and tail and at_eof:
             self._note_damage(self.offset, self.offset + len(tail))
             self.offset += len(tail)
         return records

@@ -1,0 +1,227 @@
+"""Shipping a run log to a Store: the live sender thread and the code it shares with sync.
+
+:class:`Shipper` reads a log with :class:`heron.records.LogReader` from where
+it left off, uploads the blobs of ``file`` records, and applies records in
+batches to :meth:`heron.store.base.Store.apply`; progress goes to
+``<log>.synced`` (``{"seq": last applied, "complete": bool}``). The live
+:class:`Sender` thread runs a Shipper against the log the writer is filling,
+sends an empty batch every ``heartbeat_interval`` as the heartbeat, and
+retries with backoff when the store fails; ``heron sync`` runs the same
+Shipper over a finished or dead log.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from heron.entities import RunKey
+from heron.records import SYNCED_SUFFIX, LogReader, Record
+
+if TYPE_CHECKING:
+    from heron.store.base import Store
+
+log = logging.getLogger("heron")
+
+BATCH_RECORDS = 5_000
+_READ_BYTES = 1 << 20
+_PROGRESS_EVERY = 0.5
+LINGER = 0.1
+"""Seconds the sender lets records gather after a wake-up: fewer, larger store transactions."""
+
+
+def progress_path(log_path: Path) -> Path:
+    return log_path.with_name(log_path.name + SYNCED_SUFFIX)
+
+
+def read_progress(log_path: Path) -> dict[str, Any]:
+    """The ``.synced`` file of a log: ``{"seq": int, "complete": bool}`` (zeros when absent)."""
+    try:
+        data = orjson.loads(progress_path(log_path).read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return {"seq": 0, "complete": False}
+    if not isinstance(data, dict):
+        return {"seq": 0, "complete": False}
+    return {"seq": int(data.get("seq") or 0), "complete": bool(data.get("complete"))}
+
+
+def write_progress(log_path: Path, seq: int, complete: bool) -> None:
+    path = progress_path(log_path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(orjson.dumps({"seq": seq, "complete": complete}))
+    os.replace(tmp, path)
+
+
+class Shipper:
+    """Moves records from one run log to one store, at most once each."""
+
+    def __init__(self, log_path: Path, store: Store, start_after: int = 0) -> None:
+        self.path = log_path
+        self.store = store
+        self.reader = LogReader(log_path)
+        header = self.reader.header
+        self.key = RunKey(header.entity, header.project, header.run_id)
+        self.stream = header.stream
+        self.watermark = start_after
+        self.applied = 0
+        """Records applied by this shipper (the store may have skipped some as duplicates)."""
+        self.exit_state: str | None = None
+        """The state of the log's ``exit`` record, once read (None: no exit record yet)."""
+        self.sent_any = False
+        self._held: list[Record] = []
+        self._progress_at = 0.0
+
+    def pump(self, final: bool = False, deadline: float | None = None) -> int:
+        """Apply every complete record now in the log; return how many were applied.
+
+        Records stay held in memory until the store accepts them, so a failed
+        call (which raises) is simply retried by calling ``pump`` again.
+        """
+        total = 0
+        while True:
+            if not self._held:
+                offset = self.reader.offset
+                records = self.reader.read(_READ_BYTES, final=final)
+                if not records:
+                    if self.reader.offset == offset:
+                        break
+                    continue  # a stretch of damaged lines: keep reading after it
+                for record in records:
+                    if record["type"] == "exit":
+                        self.exit_state = record.get("state")
+                self._held = [r for r in records if r["seq"] > self.watermark]
+            while self._held:
+                if deadline is not None and time.monotonic() > deadline:
+                    return total
+                batch = self._held[:BATCH_RECORDS]
+                self._apply(batch)
+                del self._held[: len(batch)]
+                total += len(batch)
+        return total
+
+    def _apply(self, batch: list[Record]) -> None:
+        ready = []
+        for record in batch:
+            if record["type"] == "file":
+                uploaded = self._upload(record)
+                if uploaded is not None:
+                    ready.append(uploaded)
+            else:
+                ready.append(record)
+        self.watermark = max(self.store.apply(self.key, self.stream, ready), batch[-1]["seq"])
+        self.applied += len(ready)
+        self.sent_any = True
+        now = time.monotonic()
+        if now - self._progress_at > _PROGRESS_EVERY:
+            self._progress_at = now
+            self.save_progress(complete=False)
+
+    def _upload(self, record: Record) -> Record | None:
+        path = record.get("path")
+        out = {k: v for k, v in record.items() if k != "path"}
+        if path:
+            try:
+                out["sha256"], out["size"] = self.store.blobs.put_file(path)
+                return out
+            except FileNotFoundError:
+                pass
+        if out.get("sha256") and self.store.blobs.exists(out["sha256"]):
+            return out
+        log.warning("heron: run file %r is gone (%s); not uploading it", out.get("name"), path)
+        return None
+
+    def heartbeat(self) -> None:
+        self.store.apply(self.key, self.stream, [])
+
+    def save_progress(self, complete: bool) -> None:
+        try:
+            write_progress(self.path, self.watermark, complete)
+        except OSError as exc:
+            log.warning("heron: cannot record sync progress of %s: %s", self.path, exc)
+
+
+class Sender(threading.Thread):
+    """Tails the live run log into the store until the writer is done; see the module doc."""
+
+    def __init__(
+        self,
+        log_path: Path,
+        open_store: Callable[[], Store],
+        *,
+        heartbeat_interval: float,
+        writer_done: threading.Event,
+        run_id: str,
+    ) -> None:
+        super().__init__(name=f"heron-sender-{run_id}", daemon=True)
+        self.log_path = log_path
+        self.open_store = open_store
+        self.heartbeat_interval = heartbeat_interval
+        self.writer_done = writer_done
+        self.wake = threading.Event()
+        self.stop_requested = threading.Event()
+        self.done = threading.Event()
+        """Set when every record of the finished log reached the store."""
+        self.shipper: Shipper | None = None
+        self.last_error: BaseException | None = None
+        self.unexpected_error: BaseException | None = None
+        self.failures = 0
+
+    def run(self) -> None:
+        backoff = 0.2
+        last_contact = time.monotonic()
+        while not self.stop_requested.is_set():
+            if self.wake.wait(self.heartbeat_interval):
+                # Let more records gather (a short run then needs a single apply at finish).
+                self.writer_done.wait(LINGER)
+            self.wake.clear()
+            if self.stop_requested.is_set():
+                break
+            try:
+                finished = self.writer_done.is_set()
+                shipper = self.shipper
+                if shipper is None:
+                    shipper = self.shipper = Shipper(self.log_path, self.open_store())
+                if shipper.pump(final=finished):
+                    last_contact = time.monotonic()
+                elif shipper.sent_any and time.monotonic() - last_contact >= (
+                    self.heartbeat_interval
+                ):
+                    shipper.heartbeat()
+                    last_contact = time.monotonic()
+                if finished:
+                    # The writer closed the log; one more read catches its last batch.
+                    shipper.pump(final=True)
+                    shipper.save_progress(complete=shipper.exit_state is not None)
+                    self.done.set()
+                    return
+                backoff = 0.2
+            except Exception as exc:  # the store failed: keep everything in the log, retry
+                self.failures += 1
+                self.last_error = exc
+                if not _expected(exc):
+                    self.unexpected_error = exc
+                if self.failures in (1, 10) or self.failures % 100 == 0:
+                    log.warning("heron: cannot reach the store (%s); will retry", exc)
+                if self.stop_requested.wait(backoff):
+                    break
+                backoff = min(backoff * 2, 30.0)
+                self.wake.set()
+        if self.shipper is not None:
+            self.shipper.save_progress(complete=False)
+
+    def stop(self) -> None:
+        self.stop_requested.set()
+        self.wake.set()
+
+
+def _expected(exc: BaseException) -> bool:
+    from heron.errors import HeronError
+
+    return isinstance(exc, (HeronError, OSError, TimeoutError))

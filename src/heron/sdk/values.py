@@ -1,0 +1,197 @@
+"""Validating and flattening what ``run.log()`` receives: the hot path.
+
+:func:`prepare_row` turns a user dict into a flat ``{"a/b": value}`` dict of
+JSON-able values, raising :class:`~heron.errors.InvalidValueError` naming the
+key at the first mistake. Plain ``int``/``float``/``str``/``bool``/``None``
+values take a fast path of one ``type()`` lookup each; everything else
+(nested dicts, lists, numpy/torch scalars, rich data types) goes through
+:func:`_convert`.
+
+Rich data types (issue 4) plug in through one hook: a value whose type has a
+``_heron_serialize(run)`` method is replaced by what that method returns (a
+JSON-able stub, after the object has put its bytes in the blob store), and
+the result is validated like any other value; a dict stub stays one value
+(it is not flattened into ``key/field`` keys).
+
+>>> prepare_row({"loss": 0.5, "eval": {"acc": 1}}, None)
+({'loss': 0.5, 'eval/acc': 1}, False)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from heron.errors import InvalidValueError
+
+MAX_KEY_LENGTH = 256
+MAX_VALUE_BYTES = 1 << 20
+"""Largest string or list, serialized as JSON, that one ``log()`` value may hold."""
+
+# A str of fewer than this many characters cannot exceed MAX_VALUE_BYTES in UTF-8.
+_SAFE_STR_CHARS = MAX_VALUE_BYTES // 4
+_isfinite = math.isfinite
+
+
+def prepare_row(data: Mapping[str, Any], run: Any) -> tuple[dict[str, Any], bool]:
+    """Validate and flatten one ``log()`` dict; return it with a "has NaN/±Inf" flag."""
+    out: dict[str, Any] = {}
+    nonfinite = False
+    for key, value in data.items():
+        if type(key) is not str:
+            _bad_key(key)
+        if len(key) > MAX_KEY_LENGTH:
+            _long_key(key)
+        kind = type(value)
+        if kind is float:
+            if not _isfinite(value):
+                nonfinite = True
+            out[key] = value
+        elif kind is int or kind is bool or value is None:
+            out[key] = value
+        elif kind is str:
+            if len(value) > _SAFE_STR_CHARS:
+                _check_size(key, value)
+            out[key] = value
+        elif isinstance(value, Mapping):
+            if _flatten(key, value, out, run):
+                nonfinite = True
+        else:
+            converted, flag = _convert(key, value, run)
+            out[key] = converted
+            nonfinite = nonfinite or flag
+    return out, nonfinite
+
+
+def _flatten(prefix: str, data: Mapping[Any, Any], out: dict[str, Any], run: Any) -> bool:
+    flag = False
+    for key, value in data.items():
+        if type(key) is not str:
+            raise InvalidValueError(
+                f"cannot log {prefix!r}: nested key {key!r} is a {type(key).__name__};"
+                " keys must be strings"
+            )
+        full = f"{prefix}/{key}"
+        if len(full) > MAX_KEY_LENGTH:
+            _long_key(full)
+        if isinstance(value, Mapping) and not hasattr(type(value), "_heron_serialize"):
+            flag = _flatten(full, value, out, run) or flag
+        else:
+            out[full], value_flag = _convert(full, value, run)
+            flag = flag or value_flag
+    return flag
+
+
+def _check_keys(prefix: str, data: Mapping[Any, Any]) -> Mapping[str, Any]:
+    for key in data:
+        if type(key) is not str:
+            raise InvalidValueError(
+                f"cannot log {prefix!r}: nested key {key!r} is a {type(key).__name__};"
+                " keys must be strings"
+            )
+    return data
+
+
+def _convert(key: str, value: Any, run: Any, depth: int = 0) -> tuple[Any, bool]:
+    """A JSON-able form of a value that is not a plain scalar, and its NaN/Inf flag."""
+    if depth > 64:
+        raise InvalidValueError(f"cannot log {key!r}: the value is nested too deeply")
+    serialize = getattr(type(value), "_heron_serialize", None)
+    if serialize is not None:
+        return _convert(key, serialize(value, run), run, depth + 1)
+    kind = type(value)
+    if kind is float:
+        return value, not _isfinite(value)
+    if kind is int or kind is bool or value is None:
+        return value, False
+    if kind is str:
+        _check_size(key, value)
+        return value, False
+    if isinstance(value, bool):
+        return bool(value), False
+    if isinstance(value, float):  # numpy.float64 and other float subclasses
+        number = float(value)
+        return number, not _isfinite(number)
+    if isinstance(value, int):  # IntEnum and other int subclasses
+        return int(value), False
+    if isinstance(value, str):
+        return _convert(key, str(value), run, depth + 1)
+    if isinstance(value, (list, tuple)):
+        items, flag = [], False
+        for item in value:
+            converted, item_flag = _convert(key, item, run, depth + 1)
+            items.append(converted)
+            flag = flag or item_flag
+        if depth == 0:
+            _check_size(key, items)
+        return items, flag
+    if isinstance(value, Mapping):
+        result, flag = {}, False
+        for k, v in _check_keys(key, value).items():
+            result[k], v_flag = _convert(key, v, run, depth + 1)
+            flag = flag or v_flag
+        return result, flag
+    # numpy / torch / jax scalars and one-element arrays: `.item()` gives a Python number.
+    item = getattr(value, "item", None)
+    shape = getattr(value, "shape", None)
+    if callable(item) and (shape is None or shape == () or _size(shape) == 1):
+        try:
+            scalar = item()
+        except (TypeError, ValueError, RuntimeError):
+            pass
+        else:
+            if type(scalar) in (int, float, bool, str):
+                return _convert(key, scalar, run, depth + 1)
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist) and shape is not None:
+        return _convert(key, tolist(), run, depth)
+    raise InvalidValueError(
+        f"cannot log {key!r}: a value of type {type(value).__module__}.{type(value).__qualname__}"
+        " is not supported; log numbers, strings, bools, None, lists or dicts"
+        " (convert it with float(), int() or str())"
+    )
+
+
+def _size(shape: Any) -> int:
+    total = 1
+    for dim in shape:
+        total *= int(dim)
+    return total
+
+
+def _check_size(key: str, value: Any) -> None:
+    size = len(value.encode("utf-8", "surrogatepass")) if isinstance(value, str) else 0
+    if not isinstance(value, str):
+        size = len(orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY))
+    if size > MAX_VALUE_BYTES:
+        raise InvalidValueError(
+            f"cannot log {key!r}: its value is {size:,} bytes as JSON, over the limit of"
+            f" {MAX_VALUE_BYTES:,} bytes (1 MiB); save large data as a file with run.save()"
+        )
+
+
+def _bad_key(key: object) -> None:
+    raise InvalidValueError(
+        f"cannot log key {key!r}: keys must be strings, not {type(key).__name__}"
+    )
+
+
+def _long_key(key: str) -> None:
+    raise InvalidValueError(
+        f"cannot log key {key[:40]!r}...: keys may be at most {MAX_KEY_LENGTH} characters,"
+        f" this one has {len(key)}"
+    )
+
+
+def coerce_step(step: Any) -> int:
+    """An explicit ``log(step=...)`` as an int (numpy integers accepted); raise otherwise."""
+    if type(step) is not int:
+        if isinstance(step, bool) or not hasattr(step, "__index__"):
+            raise InvalidValueError(f"step must be a non-negative integer, not {step!r}")
+        step = int(step.__index__())
+    if step < 0:
+        raise InvalidValueError(f"step must be a non-negative integer, not {step!r}")
+    return int(step)

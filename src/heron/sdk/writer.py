@@ -1,0 +1,175 @@
+"""The record queue and the writer thread that appends records to the run log.
+
+``run.log()`` appends a record to a :class:`RecordQueue` (a deque with a
+length check: when it is full the caller waits for the writer, the only
+backpressure). The :class:`LogWriter` thread drains it, numbers the records
+(seq 1, 2, … per log file), frames them with :func:`heron.records.encode_lines`,
+appends them to the run log and flushes to the OS once per batch. It holds an
+exclusive ``flock`` on the log for its whole life, so ``heron sync`` can tell a
+live log (lock held) from one whose process died (lock free). ``close()``
+writes what is left, fsyncs and releases the lock.
+"""
+
+from __future__ import annotations
+
+import collections
+import fcntl
+import logging
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from heron.records import LogHeader, Record, encode_lines, encode_nonfinite
+
+log = logging.getLogger("heron")
+
+_BATCH = 10_000
+_IDLE_WAIT = 0.02
+
+
+class Faithful(dict[str, Any]):
+    """A record holding NaN/±Inf: the writer encodes it with ``encode_nonfinite``."""
+
+    __slots__ = ()
+
+
+_ALWAYS_ENCODE = frozenset({"summary", "config", "metric", "run"})
+
+
+class RecordQueue:
+    """A bounded FIFO of records between the caller's thread and the writer."""
+
+    def __init__(self, maxlen: int) -> None:
+        self.maxlen = maxlen
+        self.items: collections.deque[Record] = collections.deque()
+        self.wake = threading.Event()
+        self.drained = threading.Event()
+        self.closed = False
+        self.pid = os.getpid()
+
+    def put(self, record: Record) -> None:
+        items = self.items
+        if len(items) >= self.maxlen and not self._wait_for_space():
+            return  # the writer is gone (disk error, logged): drop rather than grow
+        items.append(record)
+
+    def _wait_for_space(self) -> bool:
+        while len(self.items) >= self.maxlen:
+            if self.closed or os.getpid() != self.pid:  # no writer here (gone, or a forked child)
+                return False
+            self.drained.clear()
+            self.wake.set()
+            self.drained.wait(0.1)
+        return True
+
+
+class LogWriter(threading.Thread):
+    """Drains a :class:`RecordQueue` into a run log file; see the module docstring."""
+
+    def __init__(
+        self,
+        path: Path,
+        header: LogHeader,
+        queue: RecordQueue,
+        on_write: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__(name=f"heron-writer-{header.run_id}", daemon=True)
+        self.path = path
+        self.queue = queue
+        self.on_write = on_write
+        self.seq = 0
+        """The seq of the last record written."""
+        self.error: BaseException | None = None
+        self._stop_requested = False
+        self.done = threading.Event()
+        """Set when the log is closed (fsynced, lock released)."""
+        self.written = threading.Event()
+        """Set when the last record is written and flushed (before the fsync)."""
+        self._file = open(path, "xb")  # noqa: SIM115 - held for the writer's lifetime
+        try:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self._file.write(header.to_line())
+            self._file.flush()
+        except BaseException:
+            self._file.close()
+            raise
+
+    def run(self) -> None:
+        queue = self.queue
+        try:
+            while True:
+                queue.wake.wait(_IDLE_WAIT)
+                queue.wake.clear()
+                stopping = self._stop_requested
+                self._drain()
+                if stopping and not queue.items:
+                    break
+            self._file.flush()
+            # The sender may read the last records while the fsync runs.
+            self.written.set()
+            if self.on_write is not None:
+                self.on_write()
+            os.fsync(self._file.fileno())
+        except BaseException as exc:  # never let a disk error reach the user's code
+            self.error = exc
+            log.error("heron: cannot write the run log %s: %s", self.path, exc)
+        finally:
+            queue.closed = True
+            queue.drained.set()
+            try:
+                self._file.close()  # also releases the flock
+            finally:
+                self.written.set()
+                self.done.set()
+                if self.on_write is not None:
+                    self.on_write()
+
+    def _drain(self) -> None:
+        items = self.queue.items
+        while items:
+            batch: list[Record] = []
+            popleft = items.popleft
+            try:
+                while len(batch) < _BATCH:
+                    batch.append(popleft())
+            except IndexError:
+                pass
+            seq = self.seq
+            for i, record in enumerate(batch):
+                seq += 1
+                record["seq"] = seq
+                if type(record) is Faithful or record["type"] in _ALWAYS_ENCODE:
+                    batch[i] = encode_nonfinite(dict(record))
+            self._file.write(encode_lines(batch))
+            self._file.flush()
+            self.seq = seq
+            self.queue.drained.set()
+            if self.on_write is not None:
+                self.on_write()
+
+    def close(self, timeout: float | None = None, *, wait_for_fsync: bool = True) -> bool:
+        """Write what is queued, fsync, release the lock; True if done within ``timeout``.
+
+        With ``wait_for_fsync=False`` this returns once the last record is
+        flushed to the OS, while the fsync goes on (join later with ``done``).
+        """
+        self._stop_requested = True
+        self.queue.wake.set()
+        if not wait_for_fsync:
+            return self.written.wait(timeout)
+        if self.is_alive():
+            self.join(timeout)
+        return self.done.is_set()
+
+
+def try_lock(path: Path) -> Any | None:
+    """Open ``path`` for appending with its flock taken, or None if a live writer holds it."""
+    f = open(path, "ab")  # noqa: SIM115 - returned to the caller
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        return None
+    return f

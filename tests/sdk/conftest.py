@@ -1,0 +1,55 @@
+"""Fixtures for the SDK tests: isolated clients on the ``settings`` fixture's folder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from heron.records import LogReader
+from heron.sdk.client import Client
+from heron.settings import Settings
+
+
+@pytest.fixture
+def offline(settings: Settings) -> Settings:
+    return settings.replace(mode="offline", meta=False, silent=True)
+
+
+@pytest.fixture
+def online(settings: Settings) -> Settings:
+    return settings.replace(meta=False, silent=True, heartbeat_interval=0.2)
+
+
+@pytest.fixture
+def client(offline: Settings) -> Iterator[Client]:
+    """A client writing offline run logs (no store needed)."""
+    c = Client(offline, install_hooks=False)
+    yield c
+    c.teardown()
+
+
+@pytest.fixture
+def online_client(online: Settings) -> Iterator[Client]:
+    """A client sending to the embedded store under the test's HERON_DIR."""
+    pytest.importorskip("heron.store.sql", reason="the embedded SqlStore is not there yet")
+    c = Client(online, install_hooks=False)
+    yield c
+    c.teardown()
+
+
+def log_records(run: Any, kind: str | None = None) -> list[dict[str, Any]]:
+    """The records of a (finished) run's log, optionally of one type."""
+    return [r for r in LogReader(run.log_path) if kind is None or r["type"] == kind]
+
+
+def history(run: Any) -> list[dict[str, Any]]:
+    """The committed history rows of a run, without the time stamps."""
+    rows = []
+    for record in log_records(run, "history"):
+        row = dict(record["row"])
+        row.pop("_runtime")
+        row.pop("_timestamp")
+        rows.append(row)
+    return rows

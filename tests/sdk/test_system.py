@@ -1,0 +1,193 @@
+"""SystemMonitor: real psutil samples, thread lifecycle, GPU keys only with a GPU."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from heron.errors import UsageError
+from heron.sdk import system
+from heron.sdk.system import SystemMonitor, gpu_names
+
+BASE_KEYS = {
+    "system/cpu",
+    "system/cpu.utilization",
+    "system/memory",
+    "system/proc.memory.rssMB",
+    "system/proc.memory.percent",
+    "system/proc.memory.availableMB",
+    "system/network.sent",
+    "system/network.recv",
+}
+GPU_SUFFIXES = (
+    "gpu",
+    "memory",
+    "memoryAllocated",
+    "memoryAllocatedBytes",
+    "temp",
+    "powerWatts",
+    "powerPercent",
+)
+
+
+def _nvml_device_count() -> int:
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+    except Exception:
+        return 0
+    try:
+        return int(pynvml.nvmlDeviceGetCount())
+    finally:
+        pynvml.nvmlShutdown()
+
+
+def test_sample_has_wandb_keys_in_sane_ranges() -> None:
+    monitor = SystemMonitor(10.0, lambda _: None)
+    monitor.sample()  # the first sample sets the baselines (CPU %, counters)
+    # Burn a little CPU so the process CPU share has something to measure.
+    end = time.perf_counter() + 0.2
+    while time.perf_counter() < end:
+        pass
+    sample = monitor.sample()
+    assert set(sample) >= BASE_KEYS
+    assert all(isinstance(v, float) for v in sample.values())
+    for key in ("system/cpu", "system/cpu.utilization", "system/memory"):
+        assert 0.0 <= sample[key] <= 100.0, key
+    assert sample["system/cpu"] > 0.0
+    assert 0.0 < sample["system/proc.memory.percent"] < 100.0
+    # A Python interpreter with pytest loaded holds between 5 MB and a few GB.
+    assert 5.0 < sample["system/proc.memory.rssMB"] < 8192.0
+    assert sample["system/proc.memory.availableMB"] > 0.0
+    assert sample["system/network.sent"] >= 0.0 and sample["system/network.recv"] >= 0.0
+    if "system/disk.in" in sample:  # containers may have no disk counters
+        assert sample["system/disk.in"] >= 0.0 and sample["system/disk.out"] >= 0.0
+
+
+def test_memory_follows_the_process() -> None:
+    monitor = SystemMonitor(10.0, lambda _: None)
+    before = monitor.sample()["system/proc.memory.rssMB"]
+    block = bytearray(64 * 1024 * 1024)
+    block[::4096] = b"x" * len(block[::4096])  # touch every page so it is resident
+    after = monitor.sample()["system/proc.memory.rssMB"]
+    del block
+    assert after - before > 48.0
+
+
+def test_thread_samples_every_interval_and_stops_quickly() -> None:
+    samples: list[dict[str, float]] = []
+    monitor = SystemMonitor(0.05, samples.append)
+    monitor.start()
+    assert any(t.name == "heron-system-monitor" and t.daemon for t in threading.enumerate())
+    time.sleep(0.4)
+    monitor.stop()
+    taken = len(samples)
+    assert 3 <= taken <= 12
+    assert all("system/cpu" in s for s in samples)
+    assert not any(t.name == "heron-system-monitor" for t in threading.enumerate())
+    time.sleep(0.15)
+    assert len(samples) == taken  # nothing after stop()
+
+
+def test_stop_mid_interval_returns_at_once() -> None:
+    samples: list[dict[str, float]] = []
+    monitor = SystemMonitor(60.0, samples.append)
+    monitor.start()
+    started = time.perf_counter()
+    monitor.stop()
+    assert time.perf_counter() - started < 0.5
+    assert samples == []  # under a second: no final sample
+
+
+def test_stop_takes_one_final_sample_when_none_was_taken() -> None:
+    samples: list[dict[str, float]] = []
+    monitor = SystemMonitor(60.0, samples.append)
+    monitor.start()
+    time.sleep(1.05)
+    monitor.stop()
+    assert len(samples) == 1
+    assert "system/memory" in samples[0]
+
+
+def test_failing_emit_never_reaches_the_program(caplog: pytest.LogCaptureFixture) -> None:
+    calls = []
+
+    def emit(values: dict[str, float]) -> None:
+        calls.append(values)
+        raise RuntimeError("store is on fire")
+
+    monitor = SystemMonitor(0.02, emit)
+    with caplog.at_level("WARNING", logger="heron.system"):
+        monitor.start()
+        time.sleep(0.3)
+        monitor.stop()
+    assert len(calls) >= 3
+    # Logged once for the whole burst, not once per sample.
+    messages = [r for r in caplog.records if "store is on fire" in r.getMessage()]
+    assert len(messages) == 1
+
+
+def test_monitor_of_another_process_reports_its_memory() -> None:
+    import subprocess
+    import sys
+
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "b = bytearray(200 * 2**20); b[::4096] = b'x' * (len(b) // 4096);"
+            "import time; print('ready', flush=True); time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == b"ready"
+        sample = SystemMonitor(10.0, lambda _: None, pid=child.pid).sample()
+        assert sample["system/proc.memory.rssMB"] > 190.0
+    finally:
+        child.kill()
+        child.communicate()
+
+
+def test_bad_interval_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="positive"):
+        SystemMonitor(0, lambda _: None)
+
+
+def test_no_gpu_keys_without_a_driver() -> None:
+    if _nvml_device_count() > 0:
+        pytest.skip("this machine has an NVIDIA GPU; the GPU test covers it")
+    sample = SystemMonitor(10.0, lambda _: None).sample()
+    assert not [k for k in sample if k.startswith("system/gpu")]
+    assert gpu_names() == []
+
+
+def test_gpu_keys_through_nvml_when_a_device_exists() -> None:
+    count = _nvml_device_count()
+    if count == 0:
+        pytest.skip("no NVIDIA GPU visible through pynvml (no library, driver or device)")
+    monitor = SystemMonitor(10.0, lambda _: None)
+    sample = monitor.sample()
+    monitor.start()
+    monitor.stop()  # closes NVML
+    for i in range(count):
+        present = [s for s in GPU_SUFFIXES if f"system/gpu.{i}.{s}" in sample]
+        # Utilization and memory are supported on every NVML device.
+        assert {"gpu", "memory", "memoryAllocated", "memoryAllocatedBytes"} <= set(present)
+        assert 0.0 <= sample[f"system/gpu.{i}.gpu"] <= 100.0
+        assert 0.0 <= sample[f"system/gpu.{i}.memoryAllocated"] <= 100.0
+    names = gpu_names()
+    assert len(names) == count and all(names)
+
+
+def test_gpu_names_are_asked_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    monkeypatch.setattr(system, "_gpu_names", None)
+    monkeypatch.setattr(system, "_query_gpu_names", lambda: calls.append(1) or ["Fake GPU"])
+    assert gpu_names() == ["Fake GPU"]
+    assert gpu_names() == ["Fake GPU"]
+    assert calls == [1]

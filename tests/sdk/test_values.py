@@ -1,0 +1,110 @@
+"""Validation of logged values: mistakes raise at once, naming the key and the type."""
+
+from __future__ import annotations
+
+import enum
+import math
+from typing import Any
+
+import pytest
+
+from heron.errors import InvalidValueError
+from heron.sdk.client import Client
+from heron.sdk.values import MAX_VALUE_BYTES, prepare_row
+
+from .conftest import history
+
+
+class FakeScalar:
+    """Quacks like a numpy/torch scalar: ``.item()`` and an empty shape."""
+
+    shape = ()
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def item(self) -> float:
+        return self.value
+
+
+class FakeArray:
+    shape = (3,)
+
+    def item(self) -> float:
+        raise ValueError("only one element tensors can be converted")
+
+    def tolist(self) -> list[float]:
+        return [1.0, 2.0, 3.0]
+
+
+class Rich:
+    """A rich data type: it serializes itself into a JSON stub."""
+
+    def _heron_serialize(self, run: Any) -> dict[str, Any]:
+        return {"_type": "rich", "run": run.id if run is not None else None}
+
+
+class Color(enum.IntEnum):
+    RED = 1
+
+
+def test_scalars_pass_through() -> None:
+    row, nonfinite = prepare_row({"i": 1, "f": 0.5, "s": "x", "b": True, "n": None}, None)
+    assert row == {"i": 1, "f": 0.5, "s": "x", "b": True, "n": None}
+    assert not nonfinite
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, [1.0, math.nan], {"a": math.inf}])
+def test_nonfinite_values_are_accepted_and_flagged(value: Any) -> None:
+    _, nonfinite = prepare_row({"x": value}, None)
+    assert nonfinite
+
+
+def test_duck_typed_scalars_arrays_enums_and_hook() -> None:
+    row, _ = prepare_row(
+        {"s": FakeScalar(2.5), "a": FakeArray(), "e": Color.RED, "r": Rich(), "t": (1, 2)}, None
+    )
+    assert row == {
+        "s": 2.5,
+        "a": [1.0, 2.0, 3.0],
+        "e": 1,
+        "r": {"_type": "rich", "run": None},
+        "t": [1, 2],
+    }
+    assert type(row["e"]) is int
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        ({1: 2.0}, "keys must be strings, not int"),
+        ({"k" * 300: 1}, "at most 256 characters"),
+        ({"model": object()}, "cannot log 'model'.*builtins.object"),
+        ({"nested": {"inner": {1, 2}}}, "cannot log 'nested/inner'.*set"),
+        ({"nested": {3: 1}}, "nested key 3"),
+        ({"big": "x" * (MAX_VALUE_BYTES + 1)}, "over the limit of 1,048,576 bytes"),
+        ({"biglist": ["y" * 1000] * 1100}, "cannot log 'biglist'.*limit"),
+        ({"lst": [object()]}, "cannot log 'lst'"),
+    ],
+)
+def test_mistakes_raise_naming_the_key(data: dict[Any, Any], match: str) -> None:
+    with pytest.raises(InvalidValueError, match=match):
+        prepare_row(data, None)
+
+
+def test_log_rejects_non_dicts_and_keeps_run_usable(client: Client) -> None:
+    run = client.init(project="values")
+    with pytest.raises(InvalidValueError, match="takes a dict"):
+        run.log([1, 2])  # type: ignore[arg-type]
+    with pytest.raises(InvalidValueError, match="'bad'"):
+        run.log({"ok": 1, "bad": object()})
+    run.log({"ok": 2})
+    run.finish()
+    assert history(run) == [{"ok": 2, "_step": 0}]
+
+
+def test_rich_values_are_serialized_with_the_run(client: Client) -> None:
+    run = client.init(project="values")
+    run.log({"img": Rich()})
+    run.finish()
+    assert history(run) == [{"img": {"_type": "rich", "run": run.id}, "_step": 0}]
