@@ -247,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Heron: self-hostable experiment tracking, a drop-in for wandb.",
         epilog=_examples(
             "heron demo                      # log a small training run, then look at it",
-            "heron ui                        # dashboard + API on the embedded store",
+            "heron ui                        # the HTTP API on the embedded store",
             "heron runs list digits          # the runs of project 'digits'",
             "heron sync                      # send offline runs to the store",
         ),
@@ -267,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add(
         "server",
-        "Serve the HTTP API and dashboard over a data folder or a database.",
+        "Serve the HTTP API (docs at /docs) over a data folder or a database.",
         [
             "heron server                                  # data in $HERON_DIR (~/.heron)",
             "heron server --data /srv/heron --port 9000",
@@ -282,7 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add(
         "ui",
-        "Serve the dashboard over the embedded store your scripts log to.",
+        "Serve the HTTP API over the embedded store your scripts log to.",
         ["heron ui", "heron ui --port 9000"],
     )
     add_bind(p)

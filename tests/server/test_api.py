@@ -60,6 +60,13 @@ def test_health(client: TestClient) -> None:
     assert response.json() == {"status": "ok", "version": __version__}
 
 
+def test_front_page_leads_to_the_api_docs(client: TestClient) -> None:
+    response = client.get("/", follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"] == "/docs"
+    assert "swagger" in client.get("/").text.lower()
+
+
 def test_openapi_documents_every_route(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     paths = set(spec["paths"])

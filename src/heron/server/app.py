@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 
 from heron._version import __version__
 from heron.server.errors import install_error_handlers
@@ -64,6 +65,12 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(api_router())
     _document_400_not_422(app)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        # Until the web dashboard exists, the front page is the API's own documentation.
+        return RedirectResponse("/docs")
+
     return app
 
 
