@@ -2,6 +2,9 @@
 
 * ``apply``: 100,000 history records of 10 scalars plus ``_runtime`` and
   ``_timestamp`` (1.2M points) into a fresh SQLite store, 5,000 records a batch.
+* ``apply_short_run``: one ``apply`` of a short run's whole log (run, config,
+  100 history rows of 5 scalars plus ``_runtime``/``_timestamp``, summary,
+  exit), creating the run: what each of many short runs costs the store.
 * ``series``: one key of 1M points downsampled into 1,000 buckets.
 * ``scan_history`` / ``sample_history``: every row, and 500 sampled rows, of the
   run written by ``apply`` (1M scalar points).
@@ -29,6 +32,9 @@ STEPS = 100_000
 QUICK_STEPS = 20_000
 KEYS = 10
 BATCH = 5_000
+SHORT_RUNS = 200
+QUICK_SHORT_RUNS = 50
+SHORT_STEPS = 100
 SERIES_POINTS = 1_000_000
 QUICK_SERIES_POINTS = 200_000
 WIDE = RunKey("bench", "store", "wide")
@@ -109,6 +115,66 @@ def bench_apply(quick: bool = False) -> list[Result]:
     ]
 
 
+def _short_run_log(steps: int = SHORT_STEPS) -> list[dict[str, Any]]:
+    """A short run's whole log, as the SDK writes it, in one batch."""
+    t0 = 1.7e9
+    head: list[dict[str, Any]] = [
+        {"seq": 1, "type": "run", "name": "short", "tags": ["bench"], "created_at": t0},
+        {"seq": 2, "type": "config", "config": {"lr": 0.01, "epochs": 1, "model": "mlp"}},
+    ]
+    rows = [
+        {
+            "seq": 3 + s,
+            "type": "history",
+            "row": {
+                "_step": s,
+                "_runtime": s * 0.01,
+                "_timestamp": t0 + s * 0.01,
+                **{f"metric_{k}": (s % 97) * 0.01 + k for k in range(5)},
+            },
+        }
+        for s in range(steps)
+    ]
+    seq = 3 + steps
+    tail: list[dict[str, Any]] = [
+        {"seq": seq, "type": "summary", "summary": {"metric_0": 0.5, "_step": steps - 1}},
+        {"seq": seq + 1, "type": "exit", "state": "finished", "exit_code": 0, "ended_at": t0 + 9},
+    ]
+    return head + rows + tail
+
+
+def bench_apply_short_run(quick: bool = False) -> list[Result]:
+    """Milliseconds per apply() of a short run's whole log, each creating its run (SQLite)."""
+    root = Path(tempfile.mkdtemp(prefix="heron-bench-short-"))
+    store = SqlStore(f"sqlite:///{root / 'heron.db'}", LocalBlobStore(root / "blobs"))
+    try:
+        log = _short_run_log()
+        n = QUICK_SHORT_RUNS if quick else SHORT_RUNS
+        store.apply(RunKey("bench", "short", "warmup"), "log", log)
+        times = []
+        cpu = time.process_time()
+        for i in range(n):
+            began = time.perf_counter()
+            store.apply(RunKey("bench", "short", f"run{i}"), "log", log)
+            times.append(time.perf_counter() - began)
+        cpu = time.process_time() - cpu
+    finally:
+        store.close()
+        shutil.rmtree(root, ignore_errors=True)
+    times.sort()
+    median = times[len(times) // 2] * 1000
+    return [
+        Result(
+            "store.apply short run (1 batch, creates run)",
+            median,
+            "ms",
+            target=3.0,
+            note=f"median of {n}; p90 {times[n * 9 // 10] * 1000:.2f} ms,"
+            f" {cpu / n * 1000:.2f} ms CPU, {len(log)} records, {SHORT_STEPS * 7} points",
+        )
+    ]
+
+
 def bench_series(quick: bool = False) -> list[Result]:
     """Seconds for series() of one key over 1M points into 1,000 buckets."""
     store, _, _ = _store(quick)
@@ -161,7 +227,13 @@ def bench_sample_history(quick: bool = False) -> list[Result]:
 def main(argv: list[str]) -> int:
     quick = "--quick" in argv
     results: list[Result] = []
-    for bench in (bench_apply, bench_series, bench_scan_history, bench_sample_history):
+    for bench in (
+        bench_apply_short_run,
+        bench_apply,
+        bench_series,
+        bench_scan_history,
+        bench_sample_history,
+    ):
         results.extend(bench(quick))
     for r in results:
         target = "" if r.target is None else f"  (target <= {r.target:g} {r.unit})"

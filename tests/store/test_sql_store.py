@@ -8,11 +8,12 @@ import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from heron.entities import RunKey
+from heron.entities import KeyInfo, RunKey
 from heron.errors import UsageError
 from heron.settings import Settings
 from heron.store.sql import SqlStore
@@ -71,6 +72,34 @@ def test_a_step_written_again_keeps_the_last_value(sql_store: SqlStore) -> None:
     assert sql_store.series(RUN, "x").last == [1.0, 1.0, 9.0, 1.0, 1.0]
 
 
+@pytest.mark.parametrize("kind", SQL_KINDS)
+@pytest.mark.parametrize("returning", [True, False], ids=["returning", "no-returning"])
+def test_key_stats_add_up_over_new_and_known_keys(
+    kind: str, returning: bool, make_sql_store: Callable[..., SqlStore]
+) -> None:
+    store = make_sql_store(kind)
+    if not returning:  # as on SQLite before 3.35: new keys' ids are read back instead
+        store.engine.dialect.insert_executemany_returning = False
+    first = [{"_step": s, "a": s} for s in range(3)]
+    store.apply(RUN, "s1", [{"seq": 1, "type": "run"}, *history(first)])
+    again: list[dict[str, Any]] = [{"_step": 5, "a": 0.5, "b": "x"}, {"_step": 6, "a": 1, "b": 2.0}]
+    # Equal seqs in one batch: the first one counts.
+    batch = [*history(again, first_seq=5), *history([{"_step": 9, "a": 9}], first_seq=5)]
+    assert store.apply(RUN, "s1", batch) == 6
+    assert store.history_keys(RUN) == [
+        KeyInfo("a", 5, 0, 6, numeric=True),
+        KeyInfo("b", 2, 5, 6, numeric=False),
+    ]
+    assert store.read_history(RUN) == [
+        {"_step": 0, "a": 0.0},
+        {"_step": 1, "a": 1.0},
+        {"_step": 2, "a": 2.0},
+        {"_step": 5, "a": 0.5, "b": "x"},
+        {"_step": 6, "a": 1.0, "b": 2.0},
+    ]
+    assert store.get_run(RUN).last_step == 6
+
+
 def test_from_settings_creates_the_folders(tmp_path: Path) -> None:
     settings = Settings(dir=tmp_path / "deep" / "home", crash_timeout=7.0)
     store = SqlStore.from_settings(settings)
@@ -125,7 +154,7 @@ def test_an_up_to_date_database_opens_without_alembic(tmp_path: Path) -> None:
 
 _WRITER = """
 import sys
-from heron.entities import RunKey
+from heron.entities import KeyInfo, RunKey
 from heron.settings import Settings
 from heron.store.sql import SqlStore
 

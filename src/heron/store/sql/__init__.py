@@ -2,7 +2,8 @@
 
 Modules: ``tables`` (the schema), ``engine`` (SQLite tuning, write
 transactions), ``migrate`` (Alembic on open), ``history`` (chunked metric
-history), ``filters`` (MongoDB-style run queries), ``store`` (the Store).
+history), ``statements`` (the write path's prebuilt SQL), ``filters``
+(MongoDB-style run queries), ``store`` (the Store).
 """
 
 from heron.store.sql.store import SqlStore

@@ -21,7 +21,7 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, groupby
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -31,6 +31,7 @@ from heron.entities import KeyInfo, Series
 from heron.errors import InvalidValueError, UsageError
 from heron.records import decode_value, dumps_faithful
 from heron.store.base import MAX_BUCKETS
+from heron.store.sql import statements as q
 from heron.store.sql.tables import CHUNK_POINTS, history_chunks, history_keys, history_values
 
 if TYPE_CHECKING:
@@ -102,16 +103,17 @@ def collect(rows_by_code: dict[int, list[dict[str, Any]]]) -> dict[tuple[int, st
     points: dict[tuple[int, str], _Points] = {}
     for code, rows in rows_by_code.items():
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for row in rows:
-            names = tuple(row)
+        for names, same in groupby(rows, key=tuple):  # runs of rows with the same keys
             group = groups.get(names)
             if group is None:
-                groups[names] = [row]
+                groups[names] = list(same)
             else:
-                group.append(row)
+                group.extend(same)
         for names, group in groups.items():
             if "_step" not in names:
                 raise InvalidValueError("a history row needs an integer '_step'; the SDK stamps it")
+            # One comprehension per name: transposing with zip(*rows) looks faster, but keeps
+            # thousands of objects alive at once and sets off garbage collections.
             columns = {name: [row[name] for row in group] for name in names}
             steps = columns.pop("_step")
             if set(map(type, steps)) != {int}:
@@ -135,50 +137,76 @@ def collect(rows_by_code: dict[int, list[dict[str, Any]]]) -> dict[tuple[int, st
     return points
 
 
-def append(conn: sa.Connection, run_pk: int, rows_by_code: dict[int, list[dict[str, Any]]]) -> None:
-    """Store history rows (per stream code) of one run; part of ``apply``'s transaction."""
+def append(
+    conn: sa.Connection,
+    run_pk: int,
+    rows_by_code: dict[int, list[dict[str, Any]]],
+    *,
+    new_run: bool = False,
+) -> None:
+    """Store history rows (per stream code) of one run; part of ``apply``'s transaction.
+
+    ``new_run`` says the run was created in this transaction, so it has no keys yet.
+    """
     points = collect(rows_by_code)
     if not points:
         return
-    key_ids = _ensure_keys(conn, run_pk, points)
-    _append_chunks(conn, {key_ids[k]: p for k, p in points.items() if p.step_parts})
-    _upsert_values(conn, {key_ids[k]: p for k, p in points.items() if p.other})
-    _update_key_stats(conn, key_ids, points)
-
-
-def _ensure_keys(
-    conn: sa.Connection, run_pk: int, points: dict[tuple[int, str], _Points]
-) -> dict[tuple[int, str], int]:
-    t = history_keys
     codes = sorted({code for code, _ in points})
+    known = {} if new_run else _known_keys(conn, run_pk, codes)
+    key_ids = _insert_keys(conn, run_pk, codes, {k: p for k, p in points.items() if k not in known})
+    if known:
+        updates = [_key_stats(known[k], p) for k, p in points.items() if k in known]
+        if updates:
+            conn.execute(q.UPDATE_KEYS, updates)
+        key_ids.update((k, known[k].id) for k in points if k in known)
+    _append_chunks(
+        conn,
+        {key_ids[k]: p for k, p in points.items() if p.step_parts},
+        [known[k].id for k, p in points.items() if k in known and p.step_parts],
+    )
+    _upsert_values(conn, {key_ids[k]: p for k, p in points.items() if p.other})
 
-    def known() -> dict[tuple[int, str], int]:
-        query = sa.select(t.c.stream, t.c.key, t.c.id).where(
-            t.c.run == run_pk, t.c.stream.in_(codes)
-        )
-        return {(s, k): i for s, k, i in conn.execute(query)}
 
-    ids = known()
-    missing = [k for k in points if k not in ids]
-    if missing:
-        conn.execute(
-            t.insert(),
-            [
-                {
-                    "run": run_pk,
-                    "stream": code,
-                    "key": key,
-                    "count": 0,
-                    "min_step": 0,
-                    "max_step": -1,
-                    "numeric": True,
-                    "integer": True,
-                }
-                for code, key in missing
-            ],
-        )
-        ids = known()
-    return ids
+def _known_keys(
+    conn: sa.Connection, run_pk: int, codes: list[int]
+) -> dict[tuple[int, str], KeyRow]:
+    rows = conn.execute(q.KNOWN_KEYS, {"run": run_pk, "codes": codes})
+    found = {}
+    for code, *columns in rows:
+        key = KeyRow(*columns)
+        found[(code, key.key)] = key
+    return found
+
+
+def _key_stats(key: KeyRow, p: _Points) -> dict[str, Any]:
+    """The key's stats (``b_id``: its id) once ``p`` is added to them."""
+    other_steps = [s for s, _ in p.other]
+    lo, hi = min(p.bounds + other_steps), max(p.bounds + other_steps)
+    return {
+        "b_id": key.id,
+        "count": key.count + p.numeric_count + len(p.other),
+        "min_step": lo if key.max_step < 0 else min(key.min_step, lo),
+        "max_step": max(key.max_step, hi),
+        "numeric": key.numeric and not p.other,
+        "integer": key.integer and not p.has_float,
+    }
+
+
+def _insert_keys(
+    conn: sa.Connection, run_pk: int, codes: list[int], new: dict[tuple[int, str], _Points]
+) -> dict[tuple[int, str], int]:
+    """Add keys to the run, with the stats of their first points; return their ids."""
+    if not new:
+        return {}
+    params = []
+    for (code, key), p in new.items():
+        stats = _key_stats(KeyRow(0, key, 0, 0, -1, True, True), p)  # from no values yet
+        del stats["b_id"]
+        params.append({"run": run_pk, "stream": code, "key": key, **stats})
+    if conn.dialect.insert_executemany_returning:
+        return {(code, key): i for code, key, i in conn.execute(q.INSERT_KEYS_RETURNING, params)}
+    conn.execute(q.INSERT_KEYS, params)  # SQLite before 3.35 has no RETURNING
+    return {k: row.id for k, row in _known_keys(conn, run_pk, codes).items() if k in new}
 
 
 def _arrays(p: _Points) -> tuple[np.ndarray, np.ndarray]:
@@ -206,20 +234,16 @@ def _chunk_params(steps: np.ndarray, values: np.ndarray) -> dict[str, Any]:
     }
 
 
-def _append_chunks(conn: sa.Connection, by_key: dict[int, _Points]) -> None:
+def _append_chunks(conn: sa.Connection, by_key: dict[int, _Points], old_keys: list[int]) -> None:
+    """Append points to their keys' last chunks (only ``old_keys`` can have chunks already)."""
     if not by_key:
         return
     np = _np()
-    c = history_chunks
-    newest = sa.select(sa.func.max(c.c.id)).where(c.c.key_id.in_(list(by_key))).group_by(c.c.key_id)
-    open_chunks = {
-        row.key_id: row
-        for row in conn.execute(
-            sa.select(c.c.id, c.c.key_id, c.c.n, c.c.steps, c.c["values"]).where(
-                c.c.id.in_(newest), c.c.n < CHUNK_POINTS
-            )
-        )
-    }
+    open_chunks = {}
+    if old_keys:
+        open_chunks = {
+            row.key_id: row for row in conn.execute(q.OPEN_CHUNKS, {"key_ids": old_keys})
+        }
     updates: list[dict[str, Any]] = []
     inserts: list[dict[str, Any]] = []
     for key_id, p in by_key.items():
@@ -235,9 +259,9 @@ def _append_chunks(conn: sa.Connection, by_key: dict[int, _Points]) -> None:
             params = _chunk_params(steps[i : i + CHUNK_POINTS], values[i : i + CHUNK_POINTS])
             inserts.append({"key_id": key_id, **params})
     if updates:
-        conn.execute(c.update().where(c.c.id == sa.bindparam("b_id")), updates)
+        conn.execute(q.UPDATE_CHUNKS, updates)
     if inserts:
-        conn.execute(c.insert(), inserts)
+        conn.execute(q.INSERT_CHUNKS, inserts)
 
 
 def _upsert_values(conn: sa.Connection, by_key: dict[int, _Points]) -> None:
@@ -247,43 +271,10 @@ def _upsert_values(conn: sa.Connection, by_key: dict[int, _Points]) -> None:
     for key_id, p in by_key.items():
         for step, value in p.other:
             latest[(key_id, step)] = dumps_faithful(value).decode()
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    stmt = insert(history_values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[history_values.c.key_id, history_values.c.step],
-        set_={"payload": stmt.excluded.payload},
+    conn.execute(
+        q.UPSERT_VALUES[conn.dialect.name],
+        [{"key_id": k, "step": s, "payload": v} for (k, s), v in latest.items()],
     )
-    conn.execute(stmt, [{"key_id": k, "step": s, "payload": v} for (k, s), v in latest.items()])
-
-
-def _update_key_stats(
-    conn: sa.Connection, key_ids: dict[tuple[int, str], int], points: dict[tuple[int, str], _Points]
-) -> None:
-    t = history_keys
-    ids = [key_ids[k] for k in points]
-    query = sa.select(
-        t.c.id, t.c.count, t.c.min_step, t.c.max_step, t.c.numeric, t.c.integer
-    ).where(t.c.id.in_(ids))
-    current = {row[0]: KeyRow(row[0], "", *row[1:]) for row in conn.execute(query)}
-    params = []
-    for k, p in points.items():
-        key = current[key_ids[k]]
-        other_steps = [s for s, _ in p.other]
-        lo, hi = min(p.bounds + other_steps), max(p.bounds + other_steps)
-        params.append(
-            {
-                "b_id": key.id,
-                "count": key.count + p.numeric_count + len(p.other),
-                "min_step": lo if key.max_step < 0 else min(key.min_step, lo),
-                "max_step": max(key.max_step, hi),
-                "numeric": key.numeric and not p.other,
-                "integer": key.integer and not p.has_float,
-            }
-        )
-    conn.execute(t.update().where(t.c.id == sa.bindparam("b_id")), params)
 
 
 # ====================================================================== reads

@@ -19,9 +19,9 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+import operator
 import time
 from collections.abc import Sequence
-from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -44,6 +44,7 @@ from heron.settings import Settings
 from heron.store.base import DEFAULT_BUCKETS, BlobStore, Store
 from heron.store.blobs import LocalBlobStore, check_sha256
 from heron.store.sql import history, migrate
+from heron.store.sql import statements as q
 from heron.store.sql.engine import create_engine, read, write
 from heron.store.sql.filters import run_filter, run_order
 from heron.store.sql.tables import (
@@ -59,14 +60,11 @@ from heron.store.sql.tables import (
 
 EXIT_STATES = ("finished", "failed", "crashed")
 _RECORD_TYPES = frozenset(RECORD_TYPES)
+_get_seq = operator.methodcaller("get", "seq")
+_get_type = operator.methodcaller("get", "type")
 _ACTIVITY_RESOLUTION_S = 1.0
 """projects.last_activity is kept to about this precision."""
 _RUN_TEXT_FIELDS = ("name", "notes", "group", "job_type", "host", "user")
-_RUN_COLUMNS = [
-    projects.c.entity,
-    projects.c.name.label("project"),
-    *(c for c in runs.c),
-]
 
 
 class SqlStore(Store):
@@ -110,7 +108,8 @@ class SqlStore(Store):
         batch = _validated(records)
         now = time.time()
         with write(self.engine) as conn:
-            row = self._find(conn, run, lock=True)
+            row, stored_mark = self._lock_run(conn, run, stream)
+            new_run = row is None
             if row is None:
                 if not any(r["type"] == "run" for r in batch):
                     raise NotFoundError(
@@ -118,23 +117,29 @@ class SqlStore(Store):
                     )
                 # Another writer may create it at the same moment: both inserts are
                 # "if absent", and the watermark is read only once the row is locked.
-                self._create_run(conn, run, now)
-                row = self._find(conn, run, lock=True)
+                new_run = self._create_run(conn, run, now)
+                row, stored_mark = self._lock_run(conn, run, stream)
                 assert row is not None
-            mark = self._watermark(conn, row["id"], stream)
+            mark = stored_mark or 0
             fresh = batch[bisect.bisect_right([r["seq"] for r in batch], mark) :]
+            changes: dict[str, Any] = {"heartbeat_at": now}
             if fresh:
-                self._apply_records(conn, row, fresh, now)
+                changes.update(self._apply_records(conn, row, fresh, now, new_run=new_run))
                 mark = fresh[-1]["seq"]
-                self._set_watermark(conn, row["id"], stream, mark)
-            conn.execute(runs.update().where(runs.c.id == row["id"]).values(heartbeat_at=now))
+                if stored_mark is None:
+                    params = {"run": row["id"], "stream_id": stream, "watermark": mark}
+                    conn.execute(q.INSERT_WATERMARK, params)
+                else:
+                    params = {"b_run": row["id"], "b_stream": stream, "watermark": mark}
+                    conn.execute(q.UPDATE_WATERMARK, params)
+            conn.execute(q.UPDATE_RUN, {"b_id": row["id"], **changes})
             # Skipped when recent, so runs of one project do not queue on its row lock.
-            conn.execute(
-                projects.update()
-                .where(projects.c.id == row["project_id"])
-                .where(projects.c.last_activity < now - _ACTIVITY_RESOLUTION_S)
-                .values(last_activity=now)
-            )
+            before = now - _ACTIVITY_RESOLUTION_S
+            if row["project_active"] < before:
+                conn.execute(
+                    q.UPDATE_PROJECT_ACTIVITY,
+                    {"b_id": row["project_id"], "b_before": before, "b_now": now},
+                )
         return mark
 
     def watermark(self, run: RunKey, stream: str) -> int:
@@ -346,19 +351,27 @@ class SqlStore(Store):
     def _find(
         self, conn: sa.Connection, run: RunKey, *, lock: bool = False
     ) -> sa.RowMapping | None:
-        query = (
-            sa.select(*_RUN_COLUMNS)
-            .join(projects, projects.c.id == runs.c.project_id)
-            .where(
-                projects.c.entity == run.entity,
-                projects.c.name == run.project,
-                runs.c.run_id == run.run_id,
-            )
-        )
-        if lock:
-            query = query.with_for_update(of=runs)
-        row = conn.execute(query).first()
+        query = q.FIND_RUN_FOR_UPDATE if lock else q.FIND_RUN
+        params = {"entity": run.entity, "project": run.project, "run_id": run.run_id}
+        row = conn.execute(query, params).first()
         return None if row is None else row._mapping
+
+    def _lock_run(
+        self, conn: sa.Connection, run: RunKey, stream: str
+    ) -> tuple[sa.RowMapping | None, int | None]:
+        """The run's row, locked for this transaction, and the stream's watermark (None if new).
+
+        The row has ``project_active`` too: when the project was last active.
+        """
+        params = {"entity": run.entity, "project": run.project, "run_id": run.run_id}
+        if self.dialect != "postgresql":
+            found = conn.execute(q.RUN_FOR_WRITE_WITH_MARK, {**params, "stream": stream}).first()
+            return (None, None) if found is None else (found._mapping, found.watermark)
+        found = conn.execute(q.RUN_FOR_WRITE_LOCKED, params).first()
+        if found is None:
+            return None, None
+        mark = conn.execute(q.WATERMARK, {"b_run": found.id, "b_stream": stream}).scalar()
+        return found._mapping, mark
 
     def _run_pk(self, conn: sa.Connection, run: RunKey) -> int:
         row = self._find(conn, run)
@@ -368,7 +381,7 @@ class SqlStore(Store):
 
     def _project_runs(self, entity: str, project: str, where: Any) -> sa.Select[Any]:
         return (
-            sa.select(*_RUN_COLUMNS)
+            sa.select(*q.RUN_COLUMNS)
             .join(projects, projects.c.id == runs.c.project_id)
             .where(projects.c.entity == entity, projects.c.name == project)
             .where(where)
@@ -409,15 +422,6 @@ class SqlStore(Store):
         ).scalar()
         return int(found or 0)
 
-    def _set_watermark(self, conn: sa.Connection, run_pk: int, stream: str, mark: int) -> None:
-        updated = conn.execute(
-            run_streams.update()
-            .where(run_streams.c.run == run_pk, run_streams.c.stream_id == stream)
-            .values(watermark=mark)
-        )
-        if updated.rowcount == 0:
-            conn.execute(run_streams.insert().values(run=run_pk, stream_id=stream, watermark=mark))
-
     def _insert(self, table: sa.Table) -> Any:
         if self.dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
@@ -425,57 +429,72 @@ class SqlStore(Store):
             from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
         return insert(table)
 
-    def _create_run(self, conn: sa.Connection, run: RunKey, now: float) -> None:
+    def _create_run(self, conn: sa.Connection, run: RunKey, now: float) -> bool:
+        """Create the run (and its project) unless another writer just did; True if created."""
         check_name("entity", run.entity)
         check_name("project", run.project)
         check_run_id(run.run_id)
-        conn.execute(
-            self._insert(projects)
-            .values(entity=run.entity, name=run.project, created_at=now, last_activity=now)
-            .on_conflict_do_nothing(index_elements=["entity", "name"])
-        )
-        project_id = conn.execute(
-            sa.select(projects.c.id).where(
-                projects.c.entity == run.entity, projects.c.name == run.project
+        names = {"entity": run.entity, "project": run.project}
+        project_id = conn.execute(q.PROJECT_ID, names).scalar()
+        if project_id is None:
+            conn.execute(
+                q.INSERT_PROJECT[self.dialect],
+                {
+                    "entity": run.entity,
+                    "name": run.project,
+                    "created_at": now,
+                    "last_activity": now,
+                },
             )
-        ).scalar_one()
-        conn.execute(
-            self._insert(runs)
-            .values(
-                project_id=project_id,
-                run_id=run.run_id,
-                name=run.run_id,
-                state="running",
-                config={},
-                summary={},
-                tags=[],
-                metadata={},
-                metrics={},
-                created_at=now,
-                updated_at=now,
-                heartbeat_at=now,
-                last_step=-1,
-            )
-            .on_conflict_do_nothing(index_elements=["project_id", "run_id"])
+            project_id = conn.execute(q.PROJECT_ID, names).scalar_one()
+        created = conn.execute(
+            q.INSERT_RUN[self.dialect],
+            {
+                "project_id": project_id,
+                "run_id": run.run_id,
+                "name": run.run_id,
+                "state": "running",
+                "config": {},
+                "summary": {},
+                "tags": [],
+                "metadata": {},
+                "metrics": {},
+                "created_at": now,
+                "updated_at": now,
+                "heartbeat_at": now,
+                "last_step": -1,
+            },
         )
+        return created.first() is not None if created.returns_rows else created.rowcount == 1
 
     def _apply_records(
-        self, conn: sa.Connection, row: sa.RowMapping, records: list[Record], now: float
-    ) -> None:
+        self,
+        conn: sa.Connection,
+        row: sa.RowMapping,
+        records: list[Record],
+        now: float,
+        *,
+        new_run: bool,
+    ) -> dict[str, Any]:
+        """Apply the records; return the changes to the run's columns they make."""
         changes: dict[str, Any] = {"updated_at": now}
         state = row["state"]
         if state == "crashed":
             # New records prove the process is alive after all (it was only out of touch).
             changes["state"] = state = "running"
         metrics = dict(row["metrics"])
-        rows: dict[int, list[dict[str, Any]]] = {0: [], 1: []}
-        for record in records:
+        # History rows, nearly all of a big batch, are picked out in a pass of their own.
+        rows: dict[int, list[Any]] = {
+            code: [r.get("row") for r in records if r["type"] == kind]
+            for kind, code in STREAM_CODES.items()
+        }
+        rows_ok = all(set(map(type, part)) <= {dict} for part in rows.values())
+        rest = [r for r in records if r["type"] not in STREAM_CODES] if rows_ok else records
+        for record in rest:
             kind = record["type"]
-            if kind == "history" or kind == "system":
-                data = record.get("row")
-                if type(data) is not dict:
+            if kind in STREAM_CODES:  # only when some row is bad: raise at the first, in order
+                if type(record.get("row")) is not dict:
                     raise InvalidValueError(f"record {record['seq']}: 'row' must be a dict")
-                rows[STREAM_CODES[kind]].append(data)
             elif kind == "run":
                 names = (*_RUN_TEXT_FIELDS, "tags", "created_at", "metadata")
                 fields = {k: record[k] for k in names if record.get(k) is not None}
@@ -498,11 +517,11 @@ class SqlStore(Store):
             elif kind == "exit":
                 changes.update(_exit_changes(record, now))
                 state = changes["state"]
-        history.append(conn, row["id"], rows)
+        history.append(conn, row["id"], rows, new_run=new_run)
         steps = [r["_step"] for r in rows[0]]  # ints: history.append checked them
         if steps and max(steps) > row["last_step"]:
             changes["last_step"] = max(steps)
-        conn.execute(runs.update().where(runs.c.id == row["id"]).values(**changes))
+        return changes
 
     def _apply_file(self, conn: sa.Connection, run_pk: int, record: Record, now: float) -> None:
         name, sha256, size = record.get("name"), record.get("sha256"), record.get("size")
@@ -558,6 +577,9 @@ def _validated(records: Sequence[Record]) -> list[Record]:
     """The records sorted by seq (first of equal seqs kept), each with a seq and a known type."""
     if isinstance(records, (str, bytes, dict)) or not isinstance(records, Sequence):
         raise UsageError("records must be a list of record dicts")
+    seqs = _plain_seqs(records)
+    if seqs is not None:
+        return list(records) if all(map(operator.lt, seqs, seqs[1:])) else _sorted_unique(records)
     for record in records:
         if not isinstance(record, dict):
             raise InvalidValueError(f"a record must be a dict, not {type(record).__name__}")
@@ -570,7 +592,30 @@ def _validated(records: Sequence[Record]) -> list[Record]:
             )
     if all(a["seq"] < b["seq"] for a, b in itertools.pairwise(records)):
         return list(records)
-    ordered = sorted(records, key=itemgetter("seq"))
+    return _sorted_unique(records)
+
+
+def _plain_seqs(records: Sequence[Any]) -> list[int] | None:
+    """The seqs, if every record is a dict with an int seq >= 1 and a known type; else None.
+
+    The common case, checked a column at a time in C (a batch may hold 5,000
+    records); for anything else, :func:`_validated` goes record by record to
+    name the culprit.
+    """
+    if not records or set(map(type, records)) != {dict}:
+        return None
+    seqs = list(map(_get_seq, records))
+    try:
+        kinds = set(map(_get_type, records))
+    except TypeError:  # an unhashable type
+        return None
+    if set(map(type, seqs)) == {int} and min(seqs) >= 1 and kinds <= _RECORD_TYPES:
+        return seqs
+    return None
+
+
+def _sorted_unique(records: Sequence[Record]) -> list[Record]:
+    ordered = sorted(records, key=_get_seq)
     return [r for i, r in enumerate(ordered) if i == 0 or r["seq"] != ordered[i - 1]["seq"]]
 
 
