@@ -183,7 +183,7 @@ class LogReader:
             at_eof = not f.read(1)
         end = chunk.rfind(b"\n") + 1
         complete, tail = chunk[:end], chunk[end:]
-        records = list(self._parse(complete, self.offset))
+        records = self._parse(complete, self.offset)
         self.offset += len(complete)
         if final and tail and at_eof:
             self._note_damage(self.offset, self.offset + len(tail))
@@ -199,20 +199,36 @@ class LogReader:
                 continue
             yield from batch
 
-    def _parse(self, data: bytes, base: int) -> Iterator[Record]:
-        pos = 0
-        for line in data.splitlines(keepends=True):
-            start, pos = pos, pos + len(line)
-            record = _parse_line(line)
-            if record is None:
-                self._note_damage(base + start, base + pos)
-                continue
-            seq = record.get("seq")
-            if not isinstance(seq, int) or seq <= self.last_seq:
-                self._note_damage(base + start, base + pos)
-                continue
-            self.last_seq = seq
-            yield record
+    def _parse(self, data: bytes, base: int) -> list[Record]:
+        # The sender parses every record the writer wrote: this loop is a hot path,
+        # so it inlines _parse_line (same checks) and keeps lookups in locals.
+        records: list[Record] = []
+        append = records.append
+        crc32 = zlib.crc32
+        loads = orjson.loads
+        lines = data.split(b"\n")
+        lines.pop()  # data ends with a newline: the last piece is empty
+        start = base
+        for line in lines:
+            end = start + len(line) + 1
+            record = None
+            if len(line) >= 10 and line[8] == 32:  # 32: the space after the CRC
+                payload = line[9:]
+                try:
+                    if int(line[:8], 16) == crc32(payload):
+                        record = loads(payload)
+                except ValueError:
+                    pass
+            if type(record) is dict and "type" in record:
+                seq = record.get("seq")
+                if isinstance(seq, int) and seq > self.last_seq:
+                    self.last_seq = seq
+                    append(record)
+                    start = end
+                    continue
+            self._note_damage(start, end)
+            start = end
+        return records
 
     def _note_damage(self, start: int, end: int) -> None:
         if self.damage and self.damage[-1].end == start:

@@ -77,8 +77,23 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Read ``HERON_*`` (and ``WANDB_*``) variables, then the login file, then overrides."""
-        env = os.environ if env is None else env
+        """Read ``HERON_*`` (and ``WANDB_*``) variables, then the login file, then overrides.
+
+        Reading the process environment is cached while the variables and the
+        login file stay the same: a process starting hundreds of runs reads
+        them once (each ``init()`` asks again, and gets the cached object).
+        """
+        global _env_cache
+        if env is None and cls is Settings:
+            key = _env_key()
+            cached = _env_cache
+            if cached is None or cached[0] != key:
+                cached = _env_cache = (key, cls._read_env(os.environ))
+            return cached[1].replace(**overrides) if overrides else cached[1]
+        return cls._read_env(os.environ if env is None else env, **overrides)
+
+    @classmethod
+    def _read_env(cls, env: Mapping[str, str], **overrides: Any) -> Settings:
 
         def get(name: str, *aliases: str) -> str | None:
             for key in (f"HERON_{name}", *aliases):
@@ -197,13 +212,32 @@ class Settings:
         return self.dir / "runs"
 
 
+_env_cache: tuple[object, Settings] | None = None
+"""The last ``from_env()`` of the process environment, with the key it was read under."""
+
+
+def _env_key() -> object:
+    """What ``from_env()`` depends on: HERON_*/WANDB_* variables, HOME, the login file."""
+    environ = os.environ
+    variables = [(k, environ[k]) for k in environ if k.startswith(("HERON_", "WANDB_"))]
+    root = environ.get("HERON_DIR") or "~/.heron"
+    try:
+        stat = os.stat(os.path.join(os.path.expanduser(root), LOGIN_FILE))
+        login: tuple[int, ...] | None = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    except OSError:
+        login = None
+    return variables, environ.get("HOME"), login
+
+
 def save_login(heron_dir: Path, base_url: str | None, api_key: str | None) -> Path:
     """Persist ``heron login`` so later processes send to that server."""
+    global _env_cache
     heron_dir.mkdir(parents=True, exist_ok=True)
     path = heron_dir / LOGIN_FILE
     data = {"base_url": base_url, "api_key": api_key}
     path.write_text(json.dumps({k: v for k, v in data.items() if v}, indent=2) + "\n")
     path.chmod(0o600)
+    _env_cache = None  # the next from_env() reads the new login
     return path
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,9 +18,30 @@ def offline(settings: Settings) -> Settings:
     return settings.replace(mode="offline", meta=False, silent=True)
 
 
-@pytest.fixture
-def online(settings: Settings) -> Settings:
-    return settings.replace(meta=False, silent=True, heartbeat_interval=0.2)
+@pytest.fixture(scope="module")
+def sdk_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One real ``heron server`` subprocess shared by a test module's "server" cases."""
+    try:
+        import heron.store.http  # noqa: F401
+        from tests.helpers.live_server import LiveServer
+    except ImportError as exc:
+        pytest.skip(f"the HTTP backend is not there yet (heron.store.http / LiveServer): {exc}")
+    with LiveServer(tmp_path_factory.mktemp("sdk-server")) as server:
+        yield server
+
+
+@pytest.fixture(params=["embedded", "server"])
+def online(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    """Online settings: the embedded store under the test's HERON_DIR, or a real server.
+
+    The server is shared by the module's tests, so each test sends as its own
+    entity (the store tests do the same) and never sees another test's runs.
+    """
+    online = settings.replace(meta=False, silent=True, heartbeat_interval=0.2)
+    if request.param == "server":
+        server = request.getfixturevalue("sdk_server")
+        online = online.replace(base_url=server.base_url, entity=f"e{uuid.uuid4().hex[:12]}")
+    return online
 
 
 @pytest.fixture
@@ -32,7 +54,7 @@ def client(offline: Settings) -> Iterator[Client]:
 
 @pytest.fixture
 def online_client(online: Settings) -> Iterator[Client]:
-    """A client sending to the embedded store under the test's HERON_DIR."""
+    """A client sending to the store of ``online``: embedded, or the test server."""
     pytest.importorskip("heron.store.sql", reason="the embedded SqlStore is not there yet")
     c = Client(online, install_hooks=False)
     yield c

@@ -1,4 +1,4 @@
-"""Live sending to the embedded store: values, resume, heartbeat, exit codes."""
+"""Live sending to a store, embedded and a real server: values, resume, heartbeat, exits."""
 
 from __future__ import annotations
 
@@ -44,7 +44,10 @@ def test_values_round_trip_including_nan_and_inf(online_client: Client, online: 
     info = store.get_run(_key(run))
     assert info.state == "finished" and info.summary["best"] == math.inf
     assert math.isnan(info.summary["nan"]) and info.config == {"lr": 0.5}
-    assert run.url is not None and run.path in run.url
+    if online.base_url:  # the run's page on the server
+        assert run.url == f"{online.base_url}/{run.entity}/{run.project}/runs/{run.id}"
+    else:  # where the embedded database lives
+        assert run.url is not None and run.path in run.url
 
 
 def test_resume_continues_step_config_and_summary(online_client: Client, online: Settings) -> None:
@@ -111,12 +114,14 @@ def test_exit_hooks_finish_with_the_exit_code(
     online_client: Client, online: Settings, how: str, state: str, code: int
 ) -> None:
     env = {**os.environ, "HERON_DIR": str(online.dir)}
+    if online.base_url:  # the script sends to the same server, as this test's entity
+        env.update(HERON_BASE_URL=online.base_url, HERON_ENTITY=online.entity or "")
     done = subprocess.run(
         [sys.executable, "-c", EXIT_SCRIPT, how], env=env, capture_output=True, timeout=120
     )
     assert done.returncode == code, done.stderr
     store = online_client.store(online)
-    (info,) = store.list_runs(store.list_projects()[0].entity, "exits")
+    (info,) = store.list_runs(online.entity or store.list_projects()[0].entity, "exits")
     assert (info.state, info.exit_code) == (state, code)
 
 
@@ -139,8 +144,10 @@ def test_login_remembers_the_server(online_client: Client, online: Settings) -> 
 
 
 @pytest.mark.postgres
-def test_runs_reach_postgresql(online: Settings, pg_url: str) -> None:
-    client = Client(online.replace(database_url=pg_url), install_hooks=False)
+def test_runs_reach_postgresql(settings: Settings, pg_url: str) -> None:
+    # Embedded only by nature: the client itself opens the PostgreSQL database.
+    online = settings.replace(meta=False, silent=True, database_url=pg_url)
+    client = Client(online, install_hooks=False)
     try:
         run = client.init(project="pg")
         for i in range(50):

@@ -127,19 +127,20 @@ class Client:
 
         >>> run = heron.init(project="digits", config={"lr": 0.01})  # doctest: +SKIP
         """
-        base = self.settings()
-        overrides = settings_overrides(settings)
-        s = base.replace(**overrides).replace(
-            project=project,
-            entity=entity,
-            run_id=id,
-            run_name=name,
-            notes=notes,
-            tags=check_tags(tags) if tags is not None else None,
-            run_group=group,
-            job_type=job_type,
-            mode=mode,
-        )
+        changes = settings_overrides(settings)
+        named = {
+            "project": project,
+            "entity": entity,
+            "run_id": id,
+            "run_name": name,
+            "notes": notes,
+            "tags": check_tags(tags) if tags is not None else None,
+            "run_group": group,
+            "job_type": job_type,
+            "mode": mode,
+        }
+        changes.update({k: v for k, v in named.items() if v is not None})
+        s = self.settings().replace(**changes)
         for arg in unknown:
             if arg not in self._warned:
                 self._warned.add(arg)
@@ -228,7 +229,6 @@ class Client:
             job_type = s.job_type or info.job_type
 
         folder = _new_folder(runs_dir, run_id, now)
-        (folder / "files").mkdir()
         log_path = folder / f"run-{run_id}{LOG_SUFFIX}"
         stream = f"{run_id}-{secrets.token_hex(6)}"
         host = _hostname()
@@ -421,16 +421,24 @@ def _resume_mode(resume: bool | str | None) -> str | None:
 
 
 def _new_folder(runs_dir: Path, run_id: str, now: float) -> Path:
+    """Make ``run-<time>-<id>/files`` under ``runs_dir``: two mkdir calls when it exists."""
     stamp = time.strftime("%Y%m%d_%H%M%S", time.localtime(now))
-    runs_dir.mkdir(parents=True, exist_ok=True)
+    root = os.fspath(runs_dir)
     for attempt in range(1000):
         suffix = f"-{attempt}" if attempt else ""
-        folder = runs_dir / f"run-{stamp}-{run_id}{suffix}"
+        folder = os.path.join(root, f"run-{stamp}-{run_id}{suffix}")
         try:
-            folder.mkdir()
-            return folder
+            os.mkdir(folder)
         except FileExistsError:
             continue
+        except FileNotFoundError:  # the first run under this folder
+            runs_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                os.mkdir(folder)
+            except FileExistsError:
+                continue
+        os.mkdir(os.path.join(folder, "files"))
+        return Path(folder)
     raise UsageError(f"cannot create a run folder for {run_id} in {runs_dir}")
 
 

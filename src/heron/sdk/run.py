@@ -34,6 +34,7 @@ from heron.sdk.values import coerce_step, prepare_row
 from heron.sdk.writer import Faithful, LogWriter, RecordQueue
 
 if TYPE_CHECKING:
+    from heron.sdk.background import Job
     from heron.settings import Settings
     from heron.store.base import Store
 
@@ -103,7 +104,7 @@ class Run:
         self._saves: list[tuple[str, str, str]] = []
         self._logged_files: dict[str, tuple[int, int]] = {}
         self._context: list[Any] = []
-        self._metadata_thread: threading.Thread | None = None
+        self._metadata_job: Job | None = None
         self.state = "running"
         """running, then finished or failed (crashed is decided by the store or ``heron sync``)."""
         self.exit_code: int | None = None
@@ -151,10 +152,9 @@ class Run:
             except ImportError:
                 logger.debug("heron.sdk.system is not available")
         if settings.meta:
-            self._metadata_thread = threading.Thread(
-                target=self._collect_metadata, name=f"heron-metadata-{self.id}", daemon=True
-            )
-            self._metadata_thread.start()
+            from heron.sdk.background import submit
+
+            self._metadata_job = submit(self._collect_metadata)
 
     def _collect_metadata(self) -> None:
         try:
@@ -405,8 +405,8 @@ class Run:
                     part.stop()
                 except Exception as exc:
                     logger.warning("heron: could not stop %s: %s", type(part).__name__, exc)
-            if self._metadata_thread is not None:
-                self._metadata_thread.join(5.0)
+            if self._metadata_job is not None:
+                self._metadata_job.wait(5.0)
             self._finished = True
             exit_code = 0 if exit_code is None else int(exit_code)
             self.exit_code = exit_code

@@ -76,7 +76,9 @@ class Shipper:
         """The state of the log's ``exit`` record, once read (None: no exit record yet)."""
         self.sent_any = False
         self._held: list[Record] = []
-        self._progress_at = 0.0
+        # Progress is saved every _PROGRESS_EVERY seconds and at the end: a short
+        # run writes its .synced file once, not also after its first batch.
+        self._progress_at = time.monotonic()
 
     def pump(self, final: bool = False, deadline: float | None = None) -> int:
         """Apply every complete record now in the log; return how many were applied.
@@ -96,7 +98,12 @@ class Shipper:
                 for record in records:
                     if record["type"] == "exit":
                         self.exit_state = record.get("state")
-                self._held = [r for r in records if r["seq"] > self.watermark]
+                watermark = self.watermark
+                # Seqs increase along the log: filter only when some may be applied already.
+                if records[0]["seq"] > watermark:
+                    self._held = records
+                else:
+                    self._held = [r for r in records if r["seq"] > watermark]
             while self._held:
                 if deadline is not None and time.monotonic() > deadline:
                     return total

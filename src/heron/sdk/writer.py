@@ -3,7 +3,7 @@
 ``run.log()`` appends a record to a :class:`RecordQueue` (a deque with a
 length check: when it is full the caller waits for the writer, the only
 backpressure). The :class:`LogWriter` thread drains it, numbers the records
-(seq 1, 2, … per log file), frames them with :func:`heron.records.encode_lines`,
+(seq 1, 2, … per log file), frames them as :func:`heron.records.encode_lines` does,
 appends them to the run log and flushes to the OS once per batch. It holds an
 exclusive ``flock`` on the log for its whole life, so ``heron sync`` can tell a
 live log (lock held) from one whose process died (lock free). ``close()``
@@ -17,11 +17,14 @@ import fcntl
 import logging
 import os
 import threading
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from heron.records import LogHeader, Record, encode_lines, encode_nonfinite
+import orjson
+
+from heron.records import LogHeader, Record, encode_nonfinite
 
 log = logging.getLogger("heron")
 
@@ -128,21 +131,24 @@ class LogWriter(threading.Thread):
 
     def _drain(self) -> None:
         items = self.queue.items
+        popleft = items.popleft
+        dumps = orjson.dumps
+        crc32 = zlib.crc32
         while items:
-            batch: list[Record] = []
-            popleft = items.popleft
-            try:
-                while len(batch) < _BATCH:
-                    batch.append(popleft())
-            except IndexError:
-                pass
+            # Only this thread pops, so len(items) records are there to take.
+            batch = [popleft() for _ in range(min(len(items), _BATCH))]
             seq = self.seq
-            for i, record in enumerate(batch):
+            lines: list[bytes] = []
+            append = lines.append
+            # encode_lines, inlined: this loop runs for every record of the run.
+            for record in batch:
                 seq += 1
                 record["seq"] = seq
                 if type(record) is Faithful or record["type"] in _ALWAYS_ENCODE:
-                    batch[i] = encode_nonfinite(dict(record))
-            self._file.write(encode_lines(batch))
+                    record = encode_nonfinite(dict(record))
+                data = dumps(record)
+                append(b"%08x %s\n" % (crc32(data), data))
+            self._file.write(b"".join(lines))
             self._file.flush()
             self.seq = seq
             self.queue.drained.set()
