@@ -7,7 +7,9 @@ After a deliberate schema change, add a migration and refresh the snapshots with
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -46,30 +48,58 @@ def dump_schema(engine: sa.Engine) -> str:
     return "\n".join(lines) + "\n"
 
 
+@pytest.fixture(params=["alembic", "metadata"])
+def fresh_engine(request: pytest.FixtureRequest, kind: str, tmp_path: Path) -> Iterator[sa.Engine]:
+    """An empty database brought to the head schema by the migrations or by create_all.
+
+    A store opening a brand-new database takes the metadata path; an existing
+    one goes through Alembic. Both must give exactly the same schema.
+    """
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    else:
+        url = request.getfixturevalue("pg_url")
+    engine = sa.create_engine(url)
+    migrate.upgrade(engine, create_from_metadata=request.param == "metadata")
+    yield engine
+    engine.dispose()
+
+
 @pytest.mark.parametrize("kind", SQL_KINDS)
-def test_migrated_schema_matches_the_snapshot(
-    kind: str, make_sql_store: Callable[..., SqlStore]
-) -> None:
-    store = make_sql_store(kind)
-    snapshot = SNAPSHOTS / f"schema-{store.dialect}.txt"
-    schema = dump_schema(store.engine)
+def test_schema_matches_the_snapshot(fresh_engine: sa.Engine) -> None:
+    snapshot = SNAPSHOTS / f"schema-{fresh_engine.dialect.name}.txt"
+    schema = dump_schema(fresh_engine)
     if os.environ.get("UPDATE_SCHEMA_SNAPSHOTS") == "1":
         snapshot.write_text(schema)
     assert schema == snapshot.read_text(), f"schema differs from {snapshot}; see module docstring"
 
 
 @pytest.mark.parametrize("kind", SQL_KINDS)
-def test_migrations_create_exactly_the_table_metadata(
-    kind: str, make_sql_store: Callable[..., SqlStore]
-) -> None:
+def test_a_new_database_is_stamped_at_head(fresh_engine: sa.Engine) -> None:
+    assert migrate.current_revision(fresh_engine) == migrate.HEAD_REVISION
+    assert migrate.is_current(fresh_engine)
+
+
+@pytest.mark.parametrize("kind", SQL_KINDS)
+def test_schema_is_exactly_the_table_metadata(fresh_engine: sa.Engine) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    store = make_sql_store(kind)
-    with store.engine.connect() as conn:
+    with fresh_engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, metadata) == []
-    assert migrate.current_revision(store.engine) == migrate.HEAD_REVISION
+
+
+def test_opening_a_new_sqlite_store_does_not_import_alembic(tmp_path: Path) -> None:
+    code = (
+        "import sys; from heron.settings import Settings; from heron.store.sql import SqlStore;"
+        f"SqlStore.from_settings(Settings(dir={str(tmp_path)!r})).close();"
+        "print('alembic' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+    assert (tmp_path / "heron.db").exists()
 
 
 def test_head_revision_constant_matches_the_scripts() -> None:
