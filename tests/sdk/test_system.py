@@ -77,19 +77,47 @@ def test_memory_follows_the_process() -> None:
     assert after - before > 48.0
 
 
-def test_thread_samples_every_interval_and_stops_quickly() -> None:
+def _monitor_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "heron-system-monitor"]
+
+
+def test_thread_samples_every_interval_and_stops_quickly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(system, "IDLE_EXIT", 0.1)
     samples: list[dict[str, float]] = []
     monitor = SystemMonitor(0.05, samples.append)
     monitor.start()
-    assert any(t.name == "heron-system-monitor" and t.daemon for t in threading.enumerate())
+    threads = _monitor_threads()
+    assert len(threads) == 1 and threads[0].daemon
     time.sleep(0.4)
     monitor.stop()
     taken = len(samples)
     assert 3 <= taken <= 12
     assert all("system/cpu" in s for s in samples)
-    assert not any(t.name == "heron-system-monitor" for t in threading.enumerate())
     time.sleep(0.15)
     assert len(samples) == taken  # nothing after stop()
+    # With no monitor left the shared thread ends after IDLE_EXIT seconds.
+    deadline = time.monotonic() + 2.0
+    while _monitor_threads() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not _monitor_threads()
+
+
+def test_monitors_share_one_thread() -> None:
+    fast: list[dict[str, float]] = []
+    slow: list[dict[str, float]] = []
+    monitors = [SystemMonitor(0.05, fast.append), SystemMonitor(0.12, slow.append)]
+    monitors += [SystemMonitor(60.0, lambda _: None) for _ in range(20)]
+    for monitor in monitors:
+        monitor.start()
+    assert len(_monitor_threads()) == 1  # not one per monitor (per run)
+    time.sleep(0.45)
+    monitors[0].stop()
+    stopped_at = len(fast)
+    time.sleep(0.3)
+    for monitor in monitors[1:]:
+        monitor.stop()
+    assert 3 <= stopped_at <= 12 and len(fast) == stopped_at
+    assert 3 <= len(slow) <= 8  # the other monitor kept its own interval
 
 
 def test_stop_mid_interval_returns_at_once() -> None:

@@ -200,6 +200,10 @@ class Run:
         row, nonfinite = prepare_row(data, self)
         if step is None:
             pending = self._pending
+            if not pending and (commit is None or commit):
+                # The usual call: nothing pending, so this row is committed as it is.
+                self._commit_row(row, nonfinite, time.time())
+                return
             if pending:
                 pending.update(row)
             else:
@@ -246,7 +250,12 @@ class Run:
         if not row:
             return
         self._pending = {}
-        now = self._pending_time
+        nonfinite = self._pending_nf
+        self._pending_nf = False
+        self._commit_row(row, nonfinite, self._pending_time)
+
+    def _commit_row(self, row: dict[str, Any], nonfinite: bool, now: float) -> None:
+        """Stamp a row (a dict of our own, not the caller's) and send it as a history record."""
         row["_step"] = self._step
         row["_runtime"] = now - self._start
         row["_timestamp"] = now
@@ -256,8 +265,7 @@ class Run:
             summary.observe_row(row)
         else:
             summary._data.update(row)
-        if self._pending_nf:
-            self._pending_nf = False
+        if nonfinite:
             self._put(Faithful(type="history", row=row))
         else:
             self._put({"type": "history", "row": row})
@@ -366,11 +374,12 @@ class Run:
             saved.append(str(dest))
         return saved
 
-    def _log_file(self, name: str, path: Path) -> None:
-        try:
-            stat = path.stat()
-        except OSError:
-            return
+    def _log_file(self, name: str, path: Path | str, stat: os.stat_result | None = None) -> None:
+        if stat is None:
+            try:
+                stat = os.stat(path)
+            except OSError:
+                return
         version = (stat.st_mtime_ns, stat.st_size)
         if self._logged_files.get(name) == version:
             return
@@ -383,9 +392,10 @@ class Run:
                 self._save_matches(pattern, base, policy)
             except (OSError, UsageError) as exc:
                 logger.warning("heron: cannot save %s at finish: %s", pattern, exc)
-        for path in sorted(self._files_dir.rglob("*")):
-            if path.is_file():
-                self._log_file(path.relative_to(self._files_dir).as_posix(), path)
+        found = _files_under(os.fspath(self._files_dir), "")
+        found.sort(key=lambda item: item[0].split("/"))  # the order of sorted(Path.rglob())
+        for name, path, stat in found:
+            self._log_file(name, path, stat)
 
     # ---------------------------------------------------------------- finish
 
@@ -601,6 +611,30 @@ def check_tags(value: Any) -> tuple[str, ...]:
         if not isinstance(tag, str) or not tag or len(tag) > 64:
             raise UsageError(f"tags must be strings of 1-64 characters, not {tag!r}")
     return tags
+
+
+def _files_under(folder: str, prefix: str) -> list[tuple[str, str, os.stat_result]]:
+    """(name relative to the top folder, path, stat) of each file under ``folder``.
+
+    Like ``Path.rglob("*")`` filtered by ``is_file()`` (links to files count,
+    links to folders are not followed), in one ``scandir`` per folder.
+    """
+    found: list[tuple[str, str, os.stat_result]] = []
+    try:
+        with os.scandir(folder) as listing:
+            entries = list(listing)
+    except OSError:
+        return found
+    for entry in entries:
+        name = prefix + entry.name
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                found.extend(_files_under(entry.path, name + "/"))
+            elif entry.is_file():
+                found.append((name, entry.path, entry.stat()))
+        except OSError:  # gone, or a dangling link: not a file to keep
+            continue
+    return found
 
 
 def _default_base(pattern: str) -> str:

@@ -23,6 +23,7 @@ from typing import Any
 from heron.errors import UsageError
 
 SUMMARY_OPTIONS = ("min", "max", "mean", "first", "last", "best", "copy", "none")
+_ATOMIC = frozenset({float, int, str, bool, type(None)})
 _GOALS = {"minimize": "minimize", "min": "minimize", "maximize": "maximize", "max": "maximize"}
 
 
@@ -186,7 +187,8 @@ class Summary:
     def snapshot(self) -> dict[str, Any]:
         """A copy to put in a ``summary`` record; clears the dirty flag."""
         object.__setattr__(self, "dirty", False)
-        return copy.deepcopy(self._data)
+        # Most values are numbers or strings: copy only the others deeply.
+        return {k: v if type(v) in _ATOMIC else copy.deepcopy(v) for k, v in self._data.items()}
 
     # ---------------------------------------------------------------- dict face
 

@@ -1,9 +1,12 @@
 """System metrics: CPU, memory, disk, network and NVIDIA GPUs, sampled on a thread.
 
-A :class:`SystemMonitor` samples every ``interval`` seconds on a named daemon
-thread and hands each sample to ``emit`` (the SDK turns it into a ``system``
-record). Keys follow wandb's names so charts and queries written for wandb
-find them:
+A :class:`SystemMonitor` samples every ``interval`` seconds and hands each
+sample to ``emit`` (the SDK turns it into a ``system`` record). All the
+monitors of a process share one named daemon thread, ``heron-system-monitor``,
+started by the first :meth:`SystemMonitor.start` and ended after
+:data:`IDLE_EXIT` seconds with no monitor left (a process that starts hundreds
+of short runs starts it once, not once per run). Keys follow wandb's names so
+charts and queries written for wandb find them:
 
 ========================================  =========================================
 key                                       meaning
@@ -27,7 +30,7 @@ key                                       meaning
 
 Disk and network counters count from the moment the sampling thread takes
 its baselines, half a second after :meth:`SystemMonitor.start` (or half an
-interval, when shorter): runs shorter than that cost one thread start.
+interval, when shorter): runs shorter than that cost a few microseconds.
 
 GPU keys come from ``pynvml`` (``pip install 'heron[gpu]'``), imported only
 when a monitor starts; without the library, the driver or a device there are
@@ -42,6 +45,8 @@ True
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import os
 import threading
@@ -64,6 +69,8 @@ _PRIME_AFTER = 0.5
 """Seconds (at most half an interval) after start when the thread takes its baselines."""
 _FINAL_SAMPLE_AFTER = 1.0
 """``stop()`` takes a last sample when no sample was taken and the run lasted this long."""
+IDLE_EXIT = 2.0
+"""Seconds the shared sampling thread waits with no monitor started before it ends."""
 
 
 class _RateLimitedLog:
@@ -167,7 +174,8 @@ class SystemMonitor:
     returns promptly even mid-interval, and takes one final sample when the
     monitor ran for at least a second without sampling, so short runs still
     get a point. ``pid`` selects the process whose CPU and memory are
-    reported (default: this one).
+    reported (default: this one). Sampling happens on the process's shared
+    ``heron-system-monitor`` thread (see the module docstring).
 
     >>> monitor = SystemMonitor(15.0, print)
     >>> monitor.start()
@@ -192,9 +200,9 @@ class SystemMonitor:
         self._pid = pid if pid is not None else os.getpid()
         self._errors = _RateLimitedLog()
         self._cpu_count = psutil.cpu_count() or 1
-        self._stop = threading.Event()
-        self._primed = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._active = False
+        self._primed = False
+        self._next_at = 0.0
         self._started_at = 0.0
         self.samples_taken = 0
         self._gpus: _Gpus | None = None
@@ -224,60 +232,51 @@ class SystemMonitor:
     # ------------------------------------------------------------- lifecycle
 
     def start(self) -> None:
-        """Start the sampling thread (a no-op when it is already running)."""
-        if self._thread is not None:
-            return
-        # Fresh events per thread: a thread from an earlier start() that is
-        # still ending must never see its stop request cleared.
-        self._stop = threading.Event()
-        self._primed = threading.Event()
-        self._started_at = time.monotonic()
-        self._thread = threading.Thread(
-            target=self._loop,
-            args=(self._stop, self._primed),
-            name="heron-system-monitor",
-            daemon=True,
-        )
-        self._thread.start()
+        """Start sampling on the shared thread (a no-op when already started)."""
+        with _cond:
+            if self._active:
+                return
+            self._active = True
+            self._primed = False
+            self._started_at = started = time.monotonic()
+            self._next_at = started + self.interval
+            # Baselines wait a moment: a run that ends sooner (a test, a sweep
+            # of tiny runs) then costs no /proc reads at all.
+            _schedule(self, started + min(_PRIME_AFTER, self.interval / 2))
 
     def stop(self) -> None:
         """Stop sampling; returns within moments even in the middle of an interval."""
-        thread = self._thread
-        if thread is None:
-            return
-        self._stop.set()
-        if self._primed.is_set():
-            thread.join(timeout=5.0)
-        # else the thread is still taking its baselines (a run of a few
-        # milliseconds): it sees the stop right after and ends without a
-        # sample, so finish() need not wait for it.
-        self._thread = None
+        with _cond:
+            if not self._active:
+                return
+            self._active = False
+            _unschedule(self)
+            if threading.current_thread() is not _thread:
+                # A sample of this monitor in progress ends before stop()
+                # returns, so nothing is emitted after it.
+                _cond.wait_for(lambda: _busy is not self, timeout=5.0)
         if self.samples_taken == 0 and time.monotonic() - self._started_at >= _FINAL_SAMPLE_AFTER:
             self._sample_and_emit()
         if self._gpus is not None:
             self._gpus.close()
             self._gpus = None
 
-    def _loop(self, stop: threading.Event, primed: threading.Event) -> None:
-        # Baselines wait a moment: a run that ends sooner (a test, a sweep of
-        # tiny runs) then costs one thread start, not a dozen /proc reads.
-        started = self._started_at
-        if stop.wait(min(_PRIME_AFTER, self.interval / 2)):
-            primed.set()
-            return
-        try:
-            self._prime()
-        except Exception as exc:  # e.g. the watched process is gone
-            self._errors.failure("process", exc)
-            return
-        finally:
-            primed.set()
-        next_at = started + self.interval
-        while not stop.wait(max(0.0, next_at - time.monotonic())):
-            self._sample_and_emit()
-            next_at += self.interval
-            if next_at <= time.monotonic():  # fell behind (a stalled machine): no burst
-                next_at = time.monotonic() + self.interval
+    def _tick(self) -> float | None:
+        """Called by the shared thread when due: prime or sample; the next due time, or None."""
+        if not self._primed:
+            try:
+                self._prime()
+            except Exception as exc:  # e.g. the watched process is gone
+                self._errors.failure("process", exc)
+                return None
+            self._primed = True
+            return self._next_at
+        self._sample_and_emit()
+        self._next_at += self.interval
+        now = time.monotonic()
+        if self._next_at <= now:  # fell behind (a stalled machine): no burst
+            self._next_at = now + self.interval
+        return self._next_at
 
     def _sample_and_emit(self) -> None:
         try:
@@ -331,6 +330,84 @@ class SystemMonitor:
         except Exception as exc:
             self._errors.failure(probe, exc)
             return None
+
+
+# ------------------------------------------------------------- the shared thread
+# Every started monitor has one entry (due time, tie-breaker, monitor) in a heap;
+# the thread sleeps until the earliest is due, runs that monitor's _tick() with
+# the lock released, and puts it back at its next due time.
+
+_cond = threading.Condition()
+_due: list[tuple[float, int, SystemMonitor]] = []
+_order = itertools.count()
+_thread: threading.Thread | None = None
+_busy: SystemMonitor | None = None
+"""The monitor whose _tick() is running (stop() waits for it)."""
+
+
+def _schedule(monitor: SystemMonitor, when: float) -> None:
+    """Queue ``monitor`` at ``when`` and make sure the thread runs; hold ``_cond``."""
+    global _thread
+    heapq.heappush(_due, (when, next(_order), monitor))
+    if _thread is None:
+        _thread = threading.Thread(target=_loop, name="heron-system-monitor", daemon=True)
+        _thread.start()
+    _cond.notify()
+
+
+def _unschedule(monitor: SystemMonitor) -> None:
+    """Drop ``monitor``'s entry; hold ``_cond``."""
+    kept = [entry for entry in _due if entry[2] is not monitor]
+    if len(kept) != len(_due):
+        _due[:] = kept
+        heapq.heapify(_due)
+        _cond.notify()
+
+
+def _loop() -> None:
+    global _thread, _busy
+    with _cond:
+        while True:
+            if not _due:
+                if not _cond.wait(IDLE_EXIT) and not _due:
+                    _thread = None
+                    return
+                continue
+            when, _, monitor = _due[0]
+            delay = when - time.monotonic()
+            if delay > 0:
+                _cond.wait(delay)
+                continue
+            heapq.heappop(_due)
+            _busy = monitor
+            _cond.release()
+            try:
+                next_at = monitor._tick()
+            except Exception as exc:  # a bug in one monitor must not stop the others
+                logger.warning("heron: system metrics sampling failed: %r", exc)
+                next_at = None
+            finally:
+                _cond.acquire()
+                _busy = None
+                _cond.notify_all()
+            # (stopped, or stopped and started again from its own emit: then it is queued)
+            if next_at is not None and monitor._active and all(e[2] is not monitor for e in _due):
+                heapq.heappush(_due, (next_at, next(_order), monitor))
+
+
+def _after_fork_in_child() -> None:
+    global _cond, _due, _thread, _busy
+    for _, _, monitor in _due:  # the child inherits no thread: these monitors are stopped
+        monitor._active = False
+    if _busy is not None:
+        _busy._active = False
+    _cond = threading.Condition()
+    _due = []
+    _thread = None
+    _busy = None
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _disk_bytes() -> tuple[int, int] | None:

@@ -2,10 +2,11 @@
 
 :func:`prepare_row` turns a user dict into a flat ``{"a/b": value}`` dict of
 JSON-able values, raising :class:`~heron.errors.InvalidValueError` naming the
-key at the first mistake. Plain ``int``/``float``/``str``/``bool``/``None``
-values take a fast path of one ``type()`` lookup each; everything else
-(nested dicts, lists, numpy/torch scalars, rich data types) goes through
-:func:`_convert`.
+key at the first mistake. A dict of string keys and plain numbers (the
+usual training row) is checked in one tight pass and copied whole; in other
+rows plain ``int``/``float``/``str``/``bool``/``None`` values take a fast
+path of one ``type()`` lookup each, and everything else (nested dicts, lists,
+numpy/torch scalars, rich data types) goes through :func:`_convert`.
 
 Rich data types (issue 4) plug in through one hook: a value whose type has a
 ``_heron_serialize(run)`` method is replaced by what that method returns (a
@@ -20,7 +21,7 @@ the result is validated like any other value; a dict stub stays one value
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -34,10 +35,26 @@ MAX_VALUE_BYTES = 1 << 20
 # A str of fewer than this many characters cannot exceed MAX_VALUE_BYTES in UTF-8.
 _SAFE_STR_CHARS = MAX_VALUE_BYTES // 4
 _isfinite = math.isfinite
+_NUMBERS = frozenset({float, int, bool})
 
 
 def prepare_row(data: Mapping[str, Any], run: Any) -> tuple[dict[str, Any], bool]:
     """Validate and flatten one ``log()`` dict; return it with a "has NaN/±Inf" flag."""
+    if type(data) is dict:
+        # The usual row: short string keys and plain numbers. Check them in one
+        # tight pass, copy in C, and test finiteness once on the sum (a NaN or
+        # ±Inf anywhere makes it non-finite). Any other row, including one
+        # with a mistake, takes the full pass below, which raises the error.
+        for key, value in data.items():
+            if type(key) is not str or len(key) > MAX_KEY_LENGTH or type(value) not in _NUMBERS:
+                break
+        else:
+            try:
+                if _isfinite(sum(data.values())):
+                    return dict(data), False
+            except OverflowError:  # a huge int, or finite floats whose sum overflows
+                pass
+            return dict(data), _any_nonfinite(data.values())
     out: dict[str, Any] = {}
     nonfinite = False
     for key, value in data.items():
@@ -64,6 +81,10 @@ def prepare_row(data: Mapping[str, Any], run: Any) -> tuple[dict[str, Any], bool
             out[key] = converted
             nonfinite = nonfinite or flag
     return out, nonfinite
+
+
+def _any_nonfinite(values: Iterable[Any]) -> bool:
+    return any(type(v) is float and not _isfinite(v) for v in values)
 
 
 def _flatten(prefix: str, data: Mapping[Any, Any], out: dict[str, Any], run: Any) -> bool:
