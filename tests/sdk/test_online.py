@@ -24,6 +24,21 @@ def _key(run: object) -> RunKey:
     return RunKey(run.entity, run.project, run.id)  # type: ignore[attr-defined]
 
 
+def test_a_delivered_log_skips_the_fsync_an_offline_one_gets(
+    online_client: Client, client: Client
+) -> None:
+    delivered = online_client.init(project="sync")
+    delivered.log({"x": 1})
+    delivered.finish()
+    assert read_progress(delivered.log_path)["complete"]
+    assert not delivered._writer.fsynced  # the store holds every record
+
+    offline = client.init(project="sync")
+    offline.log({"x": 1})
+    offline.finish()
+    assert offline._writer.fsynced  # the log is the only copy
+
+
 def test_values_round_trip_including_nan_and_inf(online_client: Client, online: Settings) -> None:
     run = online_client.init(project="vals", config={"lr": 0.5})
     run.log({"nan": math.nan, "inf": math.inf, "ninf": -math.inf, "s": "text", "l": [1, math.nan]})

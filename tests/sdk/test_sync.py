@@ -141,6 +141,7 @@ def test_server_down_then_sync(tmp_path: Path, settings: Settings) -> None:
     assert time.monotonic() - started < 4.0
     assert sum(1 for r in LogReader(run.log_path) if r["type"] == "history") == 300
     assert not read_progress(run.log_path)["complete"]
+    assert run._writer.fsynced, "the log is the only copy of this run: it must reach the disk"
 
     with LiveServer(tmp_path / "server", port=port) as server:
         assert server.base_url == down.base_url

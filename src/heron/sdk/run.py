@@ -128,6 +128,8 @@ class Run:
                 run_id=self._key.run_id,
             )
             self._writer.on_write = self._sender.wake.set
+            # finish() tells the writer whether the log still needs an fsync.
+            self._writer.fsync_decision_timeout = settings.finish_timeout + 5.0
             self._sender.start()
         self._start_context()
 
@@ -455,7 +457,10 @@ class Run:
                 )
             return
         sender.wake.set()
-        if sender.done.wait(max(0.0, deadline - time.monotonic())):
+        delivered = sender.done.wait(max(0.0, deadline - time.monotonic()))
+        # The log needs an fsync only while it is the one copy of what was not sent.
+        self._writer.decide_fsync(needed=not delivered)
+        if delivered:
             return
         sender.stop()
         reason = f" ({sender.last_error})" if sender.last_error else ""

@@ -8,6 +8,12 @@ appends them to the run log and flushes to the OS once per batch. It holds an
 exclusive ``flock`` on the log for its whole life, so ``heron sync`` can tell a
 live log (lock held) from one whose process died (lock free). ``close()``
 writes what is left, fsyncs and releases the lock.
+
+The fsync protects the log against a power loss, which matters only while
+the log is the one copy of the run: offline, or when the store could not take
+everything before ``finish()`` gave up. When the sender has delivered every
+record, the store holds the run with its own durability and the fsync (several
+milliseconds per run on some disks) is skipped; see :meth:`LogWriter.decide_fsync`.
 """
 
 from __future__ import annotations
@@ -90,6 +96,12 @@ class LogWriter(threading.Thread):
         """Set when the log is closed (fsynced, lock released)."""
         self.written = threading.Event()
         """Set when the last record is written and flushed (before the fsync)."""
+        self.fsync_decision_timeout: float | None = None
+        """When set, the writer waits this long after the last write for :meth:`decide_fsync`."""
+        self._fsync_decided = threading.Event()
+        self._fsync_needed = True
+        self.fsynced = False
+        """Whether the closed log was fsynced."""
         self._file = open(path, "xb")  # noqa: SIM115 - held for the writer's lifetime
         try:
             fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -114,7 +126,11 @@ class LogWriter(threading.Thread):
             self.written.set()
             if self.on_write is not None:
                 self.on_write()
-            os.fsync(self._file.fileno())
+            if self.fsync_decision_timeout is not None:
+                self._fsync_decided.wait(self.fsync_decision_timeout)
+            if self._fsync_needed:
+                os.fsync(self._file.fileno())
+                self.fsynced = True
         except BaseException as exc:  # never let a disk error reach the user's code
             self.error = exc
             log.error("heron: cannot write the run log %s: %s", self.path, exc)
@@ -154,6 +170,11 @@ class LogWriter(threading.Thread):
             self.queue.drained.set()
             if self.on_write is not None:
                 self.on_write()
+
+    def decide_fsync(self, needed: bool) -> None:
+        """Say whether the closed log must be fsynced (False: the store holds every record)."""
+        self._fsync_needed = needed
+        self._fsync_decided.set()
 
     def close(self, timeout: float | None = None, *, wait_for_fsync: bool = True) -> bool:
         """Write what is queued, fsync, release the lock; True if done within ``timeout``.
