@@ -25,6 +25,7 @@ from heron.store.sql.tables import (
     history_keys,
     history_values,
     projects,
+    run_files,
     run_streams,
     runs,
 )
@@ -155,3 +156,25 @@ UPSERT_VALUES = {
     "postgresql": _upsert_values(postgresql.insert),
 }
 """Per dialect: insert a non-numeric value, or replace the one at the same step."""
+
+
+# ---------------------------------------------------------------------- files
+
+
+def _upsert_file(insert: Any) -> Any:
+    stmt = insert(run_files)
+    return stmt.on_conflict_do_update(
+        index_elements=[run_files.c.run, run_files.c.name],
+        set_={
+            "sha256": stmt.excluded.sha256,
+            "size": stmt.excluded.size,
+            "updated_at": stmt.excluded.updated_at,
+        },
+    )
+
+
+UPSERT_FILE = {
+    "sqlite": _upsert_file(sqlite.insert),
+    "postgresql": _upsert_file(postgresql.insert),
+}
+"""Per dialect: record a run file, or point an existing name at its new content."""

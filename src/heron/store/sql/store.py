@@ -483,6 +483,7 @@ class SqlStore(Store):
             # New records prove the process is alive after all (it was only out of touch).
             changes["state"] = state = "running"
         metrics = dict(row["metrics"])
+        files: dict[str, dict[str, Any]] = {}
         # History rows, nearly all of a big batch, are picked out in a pass of their own.
         rows: dict[int, list[Any]] = {
             code: [r.get("row") for r in records if r["type"] == kind]
@@ -513,17 +514,21 @@ class SqlStore(Store):
                 metrics[metric["name"]] = encode_nonfinite(metric)
                 changes["metrics"] = metrics
             elif kind == "file":
-                self._apply_file(conn, row["id"], record, now)
+                file_row = self._file_row(row["id"], record, now)
+                files[file_row["name"]] = file_row  # the last record of a name wins
             elif kind == "exit":
                 changes.update(_exit_changes(record, now))
                 state = changes["state"]
         history.append(conn, row["id"], rows, new_run=new_run)
+        if files:
+            conn.execute(q.UPSERT_FILE[conn.dialect.name], list(files.values()))
         steps = [r["_step"] for r in rows[0]]  # ints: history.append checked them
         if steps and max(steps) > row["last_step"]:
             changes["last_step"] = max(steps)
         return changes
 
-    def _apply_file(self, conn: sa.Connection, run_pk: int, record: Record, now: float) -> None:
+    def _file_row(self, run_pk: int, record: Record, now: float) -> dict[str, Any]:
+        """The run_files row of a ``file`` record, once its name, digest, size and blob check."""
         name, sha256, size = record.get("name"), record.get("sha256"), record.get("size")
         if not isinstance(name, str) or not name or len(name) > 1024:
             raise InvalidValueError(f"record {record['seq']}: a file needs a 'name' (1-1024 chars)")
@@ -535,12 +540,7 @@ class SqlStore(Store):
                 f"file {name!r} names blob {sha256}, which is not in the blob store;"
                 " put the bytes in the blob store before sending the record"
             )
-        values = {"sha256": sha256, "size": size, "updated_at": now}
-        conn.execute(
-            self._insert(run_files)
-            .values(run=run_pk, name=name, **values)
-            .on_conflict_do_update(index_elements=["run", "name"], set_=values)
-        )
+        return {"run": run_pk, "name": name, "sha256": sha256, "size": size, "updated_at": now}
 
 
 # ====================================================================== helpers
