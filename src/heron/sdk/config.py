@@ -21,19 +21,22 @@ import argparse
 import copy
 import math
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from heron.errors import ConfigError
+from heron.sdk.dictview import DictView
 
 Emit = Callable[[dict[str, Any]], None]
 
 
-class Config:
+class Config(DictView):
     """Hyperparameters of a run; see the module docstring."""
+
+    _kind = "config"
 
     def __init__(self, emit: Emit | None = None) -> None:
         object.__setattr__(self, "_data", {})
@@ -92,42 +95,6 @@ class Config:
             self._emit(copy.deepcopy(self._data))
 
     # ---------------------------------------------------------------- reads
-
-    def __getattr__(self, key: str) -> Any:
-        if key.startswith("__"):
-            raise AttributeError(key)
-        try:
-            return self._data[key]
-        except KeyError:
-            raise AttributeError(f"config has no key {key!r}") from None
-
-    def __getitem__(self, key: str) -> Any:
-        return self._data[key]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self._data.get(key, default)
-
-    def keys(self) -> Iterable[str]:
-        return self._data.keys()
-
-    def items(self) -> Iterable[tuple[str, Any]]:
-        return self._data.items()
-
-    def values(self) -> Iterable[Any]:
-        return self._data.values()
-
-    def as_dict(self) -> dict[str, Any]:
-        """A deep copy of the config as a plain dict."""
-        return copy.deepcopy(self._data)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._data
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Config):

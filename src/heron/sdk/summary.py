@@ -17,10 +17,11 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from heron.errors import UsageError
+from heron.sdk.dictview import DictView
 
 SUMMARY_OPTIONS = ("min", "max", "mean", "first", "last", "best", "copy", "none")
 _ATOMIC = frozenset({float, int, str, bool, type(None)})
@@ -117,8 +118,10 @@ class _Aggregate:
         return out
 
 
-class Summary:
+class Summary(DictView):
     """The run's summary: a dict with attribute access; see the module docstring."""
+
+    _kind = "summary"
 
     def __init__(self, initial: Mapping[str, Any] | None = None) -> None:
         object.__setattr__(self, "_data", dict(initial or {}))
@@ -192,17 +195,6 @@ class Summary:
 
     # ---------------------------------------------------------------- dict face
 
-    def __getitem__(self, key: str) -> Any:
-        return self._data[key]
-
-    def __getattr__(self, key: str) -> Any:
-        if key.startswith("__"):
-            raise AttributeError(key)
-        try:
-            return self._data[key]
-        except KeyError:
-            raise AttributeError(f"summary has no key {key!r}") from None
-
     def __setitem__(self, key: str, value: Any) -> None:
         self.update({key: value})
 
@@ -229,31 +221,7 @@ class Summary:
                 self._data[key] = prepare_row({key: value}, None)[0][key]
         object.__setattr__(self, "dirty", True)
 
-    def get(self, key: str, default: Any = None) -> Any:
-        return self._data.get(key, default)
-
-    def keys(self) -> Iterable[str]:
-        return self._data.keys()
-
-    def items(self) -> Iterable[tuple[str, Any]]:
-        return self._data.items()
-
-    def values(self) -> Iterable[Any]:
-        return self._data.values()
-
-    def as_dict(self) -> dict[str, Any]:
-        return copy.deepcopy(self._data)
-
-    _as_dict = as_dict
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._data
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
+    _as_dict = DictView.as_dict
 
     def __repr__(self) -> str:
         return f"Summary({self._data!r})"
