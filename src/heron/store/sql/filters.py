@@ -20,7 +20,6 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from heron.errors import UsageError
 from heron.store.sql.tables import runs
@@ -109,6 +108,8 @@ class _Json:
     def __init__(self, name: str, column: sa.ColumnElement[Any], path: list[str], dialect: str):
         self.name = name
         if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
             node = sa.func.jsonb_extract_path(column, *path)
             text = sa.func.jsonb_extract_path_text(column, *path, type_=sa.Text)
             self.type = sa.func.jsonb_typeof(node, type_=sa.Text)
@@ -118,7 +119,7 @@ class _Json:
             self.false = sa.and_(self.type == "boolean", text == "false")
             self.null = self.type == "null"
             self._json_eq: Callable[[Any], sa.ColumnElement[bool]] = lambda v: (
-                node == sa.cast(sa.literal(orjson.dumps(v).decode(), sa.Text), postgresql.JSONB)
+                node == sa.cast(sa.literal(orjson.dumps(v).decode(), sa.Text), JSONB)
             )
         else:
             json_path = "$" + "".join(f'."{part}"' for part in path)

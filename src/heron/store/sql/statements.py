@@ -14,10 +14,10 @@ WHERE clause's), so one statement serves every set of changed columns.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from heron.store.sql.tables import (
     CHUNK_POINTS,
@@ -31,6 +31,29 @@ from heron.store.sql.tables import (
 )
 
 _p = sa.bindparam
+
+
+class PerDialect:
+    """A statement built per dialect on first use: ``INSERT_RUN[conn.dialect.name]``.
+
+    Building lazily keeps ``sqlalchemy.dialects.postgresql`` (~0.1 s to import)
+    out of processes that only ever use SQLite.
+    """
+
+    def __init__(self, build: Callable[[Any, str], Any]) -> None:
+        self._build = build
+        self._built: dict[str, Any] = {}
+
+    def __getitem__(self, dialect: str) -> Any:
+        statement = self._built.get(dialect)
+        if statement is None:
+            if dialect == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert
+            else:
+                from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+            statement = self._built[dialect] = self._build(insert, dialect)
+        return statement
+
 
 RUN_COLUMNS = [projects.c.entity, projects.c.name.label("project"), *(c for c in runs.c)]
 """A run row as readers see it: its project's entity and name, and every runs column."""
@@ -85,20 +108,18 @@ UPDATE_PROJECT_ACTIVITY = (
 )
 """Skipped by the database when the project was active since ``b_before``."""
 
-INSERT_PROJECT = {
-    "sqlite": sqlite.insert(projects).on_conflict_do_nothing(index_elements=["entity", "name"]),
-    "postgresql": postgresql.insert(projects).on_conflict_do_nothing(
-        index_elements=["entity", "name"]
-    ),
-}
+INSERT_PROJECT = PerDialect(
+    lambda insert, _: insert(projects).on_conflict_do_nothing(index_elements=["entity", "name"])
+)
 """Per dialect: create a project unless another writer just did."""
 
-INSERT_RUN = {
-    "sqlite": sqlite.insert(runs).on_conflict_do_nothing(index_elements=["project_id", "run_id"]),
-    "postgresql": postgresql.insert(runs)
-    .on_conflict_do_nothing(index_elements=["project_id", "run_id"])
-    .returning(runs.c.id),
-}
+
+def _insert_run(insert: Any, dialect: str) -> Any:
+    stmt = insert(runs).on_conflict_do_nothing(index_elements=["project_id", "run_id"])
+    return stmt.returning(runs.c.id) if dialect == "postgresql" else stmt
+
+
+INSERT_RUN = PerDialect(_insert_run)
 """Per dialect: create a run unless another writer just did.
 
 Whether it did: SQLite's rowcount says (any version); on PostgreSQL, whose
@@ -143,7 +164,7 @@ INSERT_CHUNKS = history_chunks.insert()
 UPDATE_CHUNKS = history_chunks.update().where(history_chunks.c.id == _p("b_id"))
 
 
-def _upsert_values(insert: Any) -> Any:
+def _upsert_values(insert: Any, dialect: str) -> Any:
     stmt = insert(history_values)
     return stmt.on_conflict_do_update(
         index_elements=[history_values.c.key_id, history_values.c.step],
@@ -151,17 +172,14 @@ def _upsert_values(insert: Any) -> Any:
     )
 
 
-UPSERT_VALUES = {
-    "sqlite": _upsert_values(sqlite.insert),
-    "postgresql": _upsert_values(postgresql.insert),
-}
+UPSERT_VALUES = PerDialect(_upsert_values)
 """Per dialect: insert a non-numeric value, or replace the one at the same step."""
 
 
 # ---------------------------------------------------------------------- files
 
 
-def _upsert_file(insert: Any) -> Any:
+def _upsert_file(insert: Any, dialect: str) -> Any:
     stmt = insert(run_files)
     return stmt.on_conflict_do_update(
         index_elements=[run_files.c.run, run_files.c.name],
@@ -173,8 +191,5 @@ def _upsert_file(insert: Any) -> Any:
     )
 
 
-UPSERT_FILE = {
-    "sqlite": _upsert_file(sqlite.insert),
-    "postgresql": _upsert_file(postgresql.insert),
-}
+UPSERT_FILE = PerDialect(_upsert_file)
 """Per dialect: record a run file, or point an existing name at its new content."""

@@ -15,8 +15,9 @@ compares the migrated database with this metadata.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 CHUNK_POINTS = 4096
 """A key's last chunk takes new points until it holds this many; then a new chunk starts."""
@@ -26,8 +27,27 @@ STREAM_CODES = {"history": 0, "system": 1}
 
 metadata = sa.MetaData()
 
-JsonType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-"""JSON text on SQLite, JSONB on PostgreSQL (indexable, compared by value)."""
+
+class _JsonColumn(sa.types.TypeDecorator[Any]):
+    """JSON text on SQLite, JSONB on PostgreSQL (indexable, compared by value).
+
+    A decorator rather than ``JSON().with_variant(JSONB(), ...)`` so that
+    defining the tables does not import SQLAlchemy's PostgreSQL dialect
+    (~0.1 s) in processes that only use SQLite.
+    """
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(sa.JSON())
+
+
+JsonType = _JsonColumn()
 
 projects = sa.Table(
     "projects",
