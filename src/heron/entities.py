@@ -12,7 +12,7 @@ import dataclasses
 import re
 from typing import Any, NamedTuple
 
-from heron.errors import InvalidNameError
+from heron.errors import InvalidNameError, InvalidValueError
 
 RUN_STATES = ("running", "finished", "failed", "crashed")
 STREAMS = ("history", "system")
@@ -39,6 +39,33 @@ def check_run_id(value: object) -> str:
             f"invalid run id {value!r}: use 1-64 letters, digits, '_' or '-',"
             " starting with a letter or digit"
         )
+    return value
+
+
+MAX_LABEL_LENGTH = 256
+"""Longest run display name, group and job type (notes have no limit)."""
+
+
+def check_label(kind: str, value: object) -> str | None:
+    """Validate an optional run label (display name, group, job type): text of 0-256 chars.
+
+    Checked where the user gives it, so a bad label fails at once instead of
+    making every batch of the run's records bounce off the store.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > MAX_LABEL_LENGTH:
+        shown = value if not isinstance(value, str) else value[:40] + "..." * (len(value) > 40)
+        raise InvalidValueError(
+            f"invalid run {kind} {shown!r}: use a string of at most {MAX_LABEL_LENGTH} characters"
+        )
+    return value
+
+
+def check_notes(value: object) -> str | None:
+    """Validate run notes: any text, or None."""
+    if value is not None and not isinstance(value, str):
+        raise InvalidValueError(f"run notes must be a string, not {type(value).__name__}")
     return value
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import heron
-from heron.errors import InvalidNameError, NotInitializedError, UsageError
+from heron.errors import InvalidNameError, InvalidValueError, NotInitializedError, UsageError
 from heron.sdk.client import Client
 from heron.sdk.disabled import DisabledRun
 from heron.settings import Settings
@@ -66,11 +66,29 @@ def test_init_arguments_reach_the_run_record(client: Client, tmp_path: Path) -> 
         ({"resume": "maybe"}, UsageError),
         ({"reinit": "sometimes"}, UsageError),
         ({"tags": [""]}, UsageError),
+        ({"name": "n" * 257}, InvalidValueError),
+        ({"group": "g" * 257}, InvalidValueError),
+        ({"job_type": 7}, InvalidValueError),
+        ({"notes": 5}, InvalidValueError),
     ],
 )
 def test_bad_arguments_raise(client: Client, kwargs: dict[str, object], error: type) -> None:
     with pytest.raises(error):
         client.init(**kwargs)  # type: ignore[arg-type]
+
+
+def test_bad_labels_set_later_raise_before_reaching_the_log(client: Client) -> None:
+    """The store would refuse them, and every later record of the run with them."""
+    run = client.init(project="labels", name="n" * 256)
+    with pytest.raises(InvalidValueError, match="at most 256"):
+        run.name = "x" * 257
+    with pytest.raises(UsageError):
+        run.name = ""
+    with pytest.raises(InvalidValueError, match="notes must be a string"):
+        run.notes = 3  # type: ignore[assignment]
+    run.finish()
+    names = [r.get("name") for r in log_records(run, "run")]
+    assert "x" * 257 not in names and run.name == "n" * 256
 
 
 def test_unknown_arguments_get_one_notice_each(

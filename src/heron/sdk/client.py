@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from heron.entities import RunKey, check_name, check_run_id
+from heron.entities import RunKey, check_label, check_name, check_notes, check_run_id
 from heron.errors import ConflictError, HeronError, NotFoundError, NotInitializedError, UsageError
 from heron.records import LOG_SUFFIX, LogHeader
 from heron.sdk import names
@@ -169,6 +169,10 @@ class Client:
             run_config = {k: v for k, v in run_config.items() if k in set(config_include_keys)}
         if config_exclude_keys:
             run_config = {k: v for k, v in run_config.items() if k not in set(config_exclude_keys)}
+        check_label("name", s.run_name)
+        check_label("group", s.run_group)
+        check_label("job type", s.job_type)
+        check_notes(s.notes)
         entity_name = check_name("entity", s.entity or names.default_entity())
         project_name = check_name("project", s.project or "uncategorized")
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from heron.entities import RunKey
+from heron.entities import RunKey, check_label, check_notes
 from heron.errors import InvalidValueError, NotInitializedError, StepError, UsageError
 from heron.sdk.config import Config, dump_config_yaml
 from heron.sdk.output import log as logger
@@ -499,8 +499,9 @@ class Run:
 
     @name.setter
     def name(self, value: str) -> None:
-        if not isinstance(value, str) or not value:
+        if not value:
             raise UsageError(f"a run name must be a non-empty string, not {value!r}")
+        check_label("name", value)
         self._emit_run(name=value)
         self._name = value
 
@@ -510,6 +511,7 @@ class Run:
 
     @notes.setter
     def notes(self, value: str | None) -> None:
+        check_notes(value)
         self._emit_run(notes=value)
         self._notes = value
 

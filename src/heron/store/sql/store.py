@@ -27,6 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from heron.entities import (
+    MAX_LABEL_LENGTH,
     RUN_STATES,
     STREAMS,
     FileInfo,
@@ -628,7 +629,7 @@ def _run_changes(fields: dict[str, Any]) -> dict[str, Any]:
                 raise InvalidValueError(f"run {name} must be a string, not {value!r}")
             if name == "name" and not value:
                 raise InvalidValueError("a run name cannot be empty")
-            limit = None if name == "notes" else 256
+            limit = None if name == "notes" else MAX_LABEL_LENGTH
             if value is not None and limit and len(value) > limit:
                 raise InvalidValueError(f"run {name} is longer than {limit} characters")
             changes[name] = value
