@@ -118,3 +118,10 @@ def test_config_defaults_yaml_in_the_working_directory(
     (tmp_path / "config-defaults.yaml").write_text("epochs:\n  value: 5\nlr:\n  value: 0.1\n")
     run = client.init(config={"lr": 0.3})
     assert run.config.as_dict() == {"epochs": 5, "lr": 0.3}
+
+
+def test_integers_beyond_64_bits_are_kept_as_text(client: Client) -> None:
+    run = client.init(project="cfg", config={"seed": 2**64 - 1, "small": 2**63 - 1})
+    assert run.config.seed == str(2**64 - 1)
+    assert run.config.small == 2**63 - 1
+    run.finish()

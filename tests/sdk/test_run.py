@@ -208,3 +208,22 @@ def test_module_level_face_follows_the_default_client() -> None:
     finally:
         heron.finish()
     assert heron.run is None
+
+
+def test_a_record_that_cannot_be_encoded_is_left_out_and_the_run_goes_on(
+    client: Client,
+) -> None:
+    """log() refuses such values; should one slip past it, the writer must not die."""
+    run = client.init(project="defence")
+    run.log({"before": 1})
+    run._put({"type": "history", "row": {"_step": 99, "huge": 2**70}})  # past log()'s checks
+    run.log({"after": 2})
+    run.finish()
+    assert run._writer.dropped == 1 and run._writer.error is None
+    rows = [r["row"] for r in log_records(run, "history")]
+    assert [sorted(k for k in row if not k.startswith("_")) for row in rows] == [
+        ["before"],
+        ["after"],
+    ]
+    seqs = [r["seq"] for r in log_records(run)]
+    assert seqs == list(range(1, len(seqs) + 1))  # no gap where the record was left out

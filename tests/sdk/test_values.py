@@ -58,6 +58,14 @@ def test_scalars_pass_through() -> None:
 def test_nonfinite_values_are_accepted_and_flagged(value: Any) -> None:
     _, nonfinite = prepare_row({"x": value}, None)
     assert nonfinite
+    # The same value among plain numbers (the fast path for numeric rows) is flagged too.
+    _, nonfinite = prepare_row({"a": 1.0, "b": 2, "x": value}, None)
+    assert nonfinite
+
+
+def test_large_but_valid_numbers_pass_unflagged() -> None:
+    row = {"max": 2**63 - 1, "min": -(2**63), "f": 1e300, "g": -1e300}
+    assert prepare_row(row, None) == (row, False)
 
 
 def test_duck_typed_scalars_arrays_enums_and_hook() -> None:
@@ -77,7 +85,9 @@ def test_duck_typed_scalars_arrays_enums_and_hook() -> None:
 @pytest.mark.parametrize(
     ("data", "match"),
     [
-        ({1: 2.0}, "keys must be strings, not int"),
+        ({1: 2.0}, "keys must be non-empty strings, not int"),
+        ({"": 2.0}, "keys must be non-empty strings"),
+        ({"": "text"}, "keys must be non-empty strings"),
         ({"k" * 300: 1}, "at most 256 characters"),
         ({"model": object()}, "cannot log 'model'.*builtins.object"),
         ({"nested": {"inner": {1, 2}}}, "cannot log 'nested/inner'.*set"),
@@ -85,6 +95,11 @@ def test_duck_typed_scalars_arrays_enums_and_hook() -> None:
         ({"big": "x" * (MAX_VALUE_BYTES + 1)}, "over the limit of 1,048,576 bytes"),
         ({"biglist": ["y" * 1000] * 1100}, "cannot log 'biglist'.*limit"),
         ({"lst": [object()]}, "cannot log 'lst'"),
+        ({"big": 2**70}, "cannot log 'big': the integer 1180591620717411303424 does not fit"),
+        ({"a": 0.5, "big": -(2**63) - 1}, "cannot log 'big'.*64 bits"),
+        ({"up": 2**70, "down": -(2**70)}, "cannot log 'up'.*64 bits"),
+        ({"ids": [1, 2**64]}, "cannot log 'ids'.*64 bits"),
+        ({"deep": {"e": Color.RED, "n": {"x": 2**80}}}, "cannot log 'deep/n/x'.*64 bits"),
     ],
 )
 def test_mistakes_raise_naming_the_key(data: dict[Any, Any], match: str) -> None:

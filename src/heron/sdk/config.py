@@ -29,6 +29,7 @@ import orjson
 
 from heron.errors import ConfigError
 from heron.sdk.dictview import DictView
+from heron.sdk.values import INT_MAX, INT_MIN
 
 Emit = Callable[[dict[str, Any]], None]
 
@@ -202,11 +203,15 @@ def _yaml_flow(value: Any) -> str:
 
 
 def clean_config_value(value: Any) -> Any:
-    """A JSON-able copy of a config value; unknown objects become their ``str()``."""
+    """A JSON-able copy of a config value; unknown objects become their ``str()``.
+
+    So do integers beyond 64 bits (a seed like ``2**64 - 1``): JSON libraries
+    and databases cannot hold them as numbers.
+    """
     if value is None or isinstance(value, (bool, str)):
         return value if type(value) in (bool, str) or value is None else str(value)
     if isinstance(value, int):
-        return int(value)
+        return int(value) if INT_MIN <= value <= INT_MAX else str(value)
     if isinstance(value, float):
         return float(value)
     if isinstance(value, Mapping):

@@ -21,7 +21,7 @@ the result is validated like any other value; a dict stub stays one value
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -31,6 +31,11 @@ from heron.errors import InvalidValueError
 MAX_KEY_LENGTH = 256
 MAX_VALUE_BYTES = 1 << 20
 """Largest string or list, serialized as JSON, that one ``log()`` value may hold."""
+
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+"""Logged integers must fit in 64 bits, as JSON libraries and databases store them."""
+# Below this, a row's sum of absolute values proves every number finite and in range.
+_FAST_LIMIT = 2.0**63
 
 # A str of fewer than this many characters cannot exceed MAX_VALUE_BYTES in UTF-8.
 _SAFE_STR_CHARS = MAX_VALUE_BYTES // 4
@@ -42,23 +47,25 @@ def prepare_row(data: Mapping[str, Any], run: Any) -> tuple[dict[str, Any], bool
     """Validate and flatten one ``log()`` dict; return it with a "has NaN/±Inf" flag."""
     if type(data) is dict:
         # The usual row: short string keys and plain numbers. Check them in one
-        # tight pass, copy in C, and test finiteness once on the sum (a NaN or
-        # ±Inf anywhere makes it non-finite). Any other row, including one
-        # with a mistake, takes the full pass below, which raises the error.
+        # tight pass, copy in C, and test every number once through the sum of
+        # absolute values: a NaN, a ±Inf or an integer too big for 64 bits
+        # anywhere makes it fail the bound. Any other row, including one with
+        # a mistake, takes the full pass below, which flags or raises.
         for key, value in data.items():
-            if type(key) is not str or len(key) > MAX_KEY_LENGTH or type(value) not in _NUMBERS:
+            if type(key) is not str or not 0 < len(key) <= MAX_KEY_LENGTH:
+                break
+            if type(value) not in _NUMBERS:
                 break
         else:
             try:
-                if _isfinite(sum(data.values())):
+                if sum(map(abs, data.values())) < _FAST_LIMIT:
                     return dict(data), False
-            except OverflowError:  # a huge int, or finite floats whose sum overflows
+            except OverflowError:  # a huge int, or floats whose sum overflows
                 pass
-            return dict(data), _any_nonfinite(data.values())
     out: dict[str, Any] = {}
     nonfinite = False
     for key, value in data.items():
-        if type(key) is not str:
+        if type(key) is not str or not key:
             _bad_key(key)
         if len(key) > MAX_KEY_LENGTH:
             _long_key(key)
@@ -67,7 +74,11 @@ def prepare_row(data: Mapping[str, Any], run: Any) -> tuple[dict[str, Any], bool
             if not _isfinite(value):
                 nonfinite = True
             out[key] = value
-        elif kind is int or kind is bool or value is None:
+        elif kind is int:
+            if not INT_MIN <= value <= INT_MAX:
+                _big_int(key, value)
+            out[key] = value
+        elif kind is bool or value is None:
             out[key] = value
         elif kind is str:
             if len(value) > _SAFE_STR_CHARS:
@@ -81,10 +92,6 @@ def prepare_row(data: Mapping[str, Any], run: Any) -> tuple[dict[str, Any], bool
             out[key] = converted
             nonfinite = nonfinite or flag
     return out, nonfinite
-
-
-def _any_nonfinite(values: Iterable[Any]) -> bool:
-    return any(type(v) is float and not _isfinite(v) for v in values)
 
 
 def _flatten(prefix: str, data: Mapping[Any, Any], out: dict[str, Any], run: Any) -> bool:
@@ -126,7 +133,11 @@ def _convert(key: str, value: Any, run: Any, depth: int = 0) -> tuple[Any, bool]
     kind = type(value)
     if kind is float:
         return value, not _isfinite(value)
-    if kind is int or kind is bool or value is None:
+    if kind is int:
+        if not INT_MIN <= value <= INT_MAX:
+            _big_int(key, value)
+        return value, False
+    if kind is bool or value is None:
         return value, False
     if kind is str:
         _check_size(key, value)
@@ -137,7 +148,7 @@ def _convert(key: str, value: Any, run: Any, depth: int = 0) -> tuple[Any, bool]
         number = float(value)
         return number, not _isfinite(number)
     if isinstance(value, int):  # IntEnum and other int subclasses
-        return int(value), False
+        return _convert(key, int(value), run, depth + 1)
     if isinstance(value, str):
         return _convert(key, str(value), run, depth + 1)
     if isinstance(value, (list, tuple)):
@@ -194,9 +205,17 @@ def _check_size(key: str, value: Any) -> None:
         )
 
 
+def _big_int(key: str, value: int) -> None:
+    raise InvalidValueError(
+        f"cannot log {key!r}: the integer {value} does not fit in 64 bits"
+        f" ({INT_MIN} to {INT_MAX}); log float(value) or str(value) instead"
+    )
+
+
 def _bad_key(key: object) -> None:
     raise InvalidValueError(
-        f"cannot log key {key!r}: keys must be strings, not {type(key).__name__}"
+        f"cannot log key {key!r}: keys must be non-empty strings"
+        + (f", not {type(key).__name__}" if type(key) is not str else "")
     )
 
 

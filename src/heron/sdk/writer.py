@@ -91,6 +91,8 @@ class LogWriter(threading.Thread):
         self.seq = 0
         """The seq of the last record written."""
         self.error: BaseException | None = None
+        self.dropped = 0
+        """Records that could not be encoded and were left out (each logged)."""
         self._stop_requested = False
         self.done = threading.Event()
         """Set when the log is closed (fsynced, lock released)."""
@@ -158,11 +160,15 @@ class LogWriter(threading.Thread):
             append = lines.append
             # encode_lines, inlined: this loop runs for every record of the run.
             for record in batch:
-                seq += 1
-                record["seq"] = seq
+                record["seq"] = seq + 1
                 if type(record) is Faithful or record["type"] in _ALWAYS_ENCODE:
                     record = encode_nonfinite(dict(record))
-                data = dumps(record)
+                try:
+                    data = dumps(record)
+                except TypeError as exc:  # log() validates; this is the last line of defence
+                    self._dropped(record, exc)
+                    continue
+                seq += 1
                 append(b"%08x %s\n" % (crc32(data), data))
             self._file.write(b"".join(lines))
             self._file.flush()
@@ -170,6 +176,17 @@ class LogWriter(threading.Thread):
             self.queue.drained.set()
             if self.on_write is not None:
                 self.on_write()
+
+    def _dropped(self, record: Record, exc: TypeError) -> None:
+        """One record that cannot be encoded is left out; the run and its log go on."""
+        self.dropped += 1
+        if self.dropped == 1 or self.dropped % 1000 == 0:
+            log.error(
+                "heron: left a %s record out of the run log (%d so far): %s",
+                record.get("type"),
+                self.dropped,
+                exc,
+            )
 
     def decide_fsync(self, needed: bool) -> None:
         """Say whether the closed log must be fsynced (False: the store holds every record)."""
