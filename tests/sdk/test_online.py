@@ -39,6 +39,22 @@ def test_a_delivered_log_skips_the_fsync_an_offline_one_gets(
     assert offline._writer.fsynced  # the log is the only copy
 
 
+def test_a_record_the_store_refuses_does_not_hold_back_the_rest(
+    online_client: Client, online: Settings
+) -> None:
+    run = online_client.init(project="refuse")
+    run.log({"a": 1})
+    run._put({"type": "history", "row": {"_step": 50, "": 1.0}})  # past log()'s checks
+    run.log({"a": 2})
+    run.finish()
+    refused = run._sender.shipper.refused  # type: ignore[union-attr]
+    assert [r["row"] for r in refused] == [{"_step": 50, "": 1.0}]
+    store = online_client.store(online)
+    assert [r["a"] for r in store.read_history(_key(run), keys=["a"])] == [1, 2]
+    assert store.get_run(_key(run)).state == "finished"
+    assert read_progress(run.log_path)["complete"]
+
+
 def test_values_round_trip_including_nan_and_inf(online_client: Client, online: Settings) -> None:
     run = online_client.init(project="vals", config={"lr": 0.5})
     run.log({"nan": math.nan, "inf": math.inf, "ninf": -math.inf, "s": "text", "l": [1, math.nan]})

@@ -52,6 +52,20 @@ def test_offline_run_syncs_exactly_once(client: Client, settings: Settings, stor
     assert len(store.read_history(_key(run))) == 100
 
 
+def test_sync_leaves_out_what_the_store_refuses_and_says_so(
+    client: Client, settings: Settings, store: Store
+) -> None:
+    run = client.init(project="off")
+    run.log({"a": 1})
+    run._put({"type": "history", "row": {"_step": 7, "": 1.0}})  # past log()'s checks
+    run.log({"a": 2})
+    run.finish()
+    (result,) = sync_paths(None, settings)
+    assert result.refused == 1 and result.state == "finished"
+    assert "1 record(s) refused by the store" in result.describe()
+    assert [r["a"] for r in store.read_history(_key(run), keys=["a"])] == [1, 2]
+
+
 def test_damaged_log_syncs_every_intact_record(
     client: Client, settings: Settings, store: Store
 ) -> None:

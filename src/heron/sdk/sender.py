@@ -75,6 +75,8 @@ class Shipper:
         self.exit_state: str | None = None
         """The state of the log's ``exit`` record, once read (None: no exit record yet)."""
         self.sent_any = False
+        self.refused: list[Record] = []
+        """Records the store refused for good (left out, logged; still in the log)."""
         self._held: list[Record] = []
         # Progress is saved every _PROGRESS_EVERY seconds and at the end: a short
         # run writes its .synced file once, not also after its first batch.
@@ -122,13 +124,44 @@ class Shipper:
                     ready.append(uploaded)
             else:
                 ready.append(record)
-        self.watermark = max(self.store.apply(self.key, self.stream, ready), batch[-1]["seq"])
-        self.applied += len(ready)
+        refused_before = len(self.refused)
+        self.watermark = max(self._apply_or_isolate(ready), batch[-1]["seq"])
+        self.applied += len(ready) - (len(self.refused) - refused_before)
         self.sent_any = True
         now = time.monotonic()
         if now - self._progress_at > _PROGRESS_EVERY:
             self._progress_at = now
             self.save_progress(complete=False)
+
+    def _apply_or_isolate(self, records: list[Record]) -> int:
+        """Apply records; if the store refuses the batch, apply all but the refused ones.
+
+        A refusal (a UsageError: the store will never take that record) must
+        not hold back every later record of the run, as a retry loop would.
+        The batch is split in halves until the refused records stand alone;
+        those are left out, each logged and kept in :attr:`refused` (they stay
+        in the run log). Failures that may pass (the store is down) propagate,
+        so the caller retries the whole batch.
+        """
+        from heron.errors import UsageError
+
+        try:
+            return self.store.apply(self.key, self.stream, records)
+        except UsageError as exc:
+            if len(records) == 1:
+                self.refused.append(records[0])
+                log.error(
+                    "heron: the store refused record %s (%s) of %s: %s; it stays in %s",
+                    records[0].get("seq"),
+                    records[0].get("type"),
+                    self.key.path,
+                    exc,
+                    self.path,
+                )
+                return self.watermark
+            middle = len(records) // 2
+            first = self._apply_or_isolate(records[:middle])
+            return max(first, self._apply_or_isolate(records[middle:]))
 
     def _upload(self, record: Record) -> Record | None:
         path = record.get("path")

@@ -50,6 +50,8 @@ class SyncResult:
     """The run's state as this log tells it: finished, failed, crashed, or running (live log)."""
     error: str | None = None
     """Why the log could not be synced, if it could not."""
+    refused: int = 0
+    """Records the store refused for good (each was logged; they stay in the log)."""
 
     def describe(self) -> str:
         if self.error:
@@ -58,6 +60,8 @@ class SyncResult:
         if self.damage:
             ranges = "; ".join(d.describe() for d in self.damage)
             text += f"; damaged log ranges skipped: {ranges}"
+        if self.refused:
+            text += f"; {self.refused} record(s) refused by the store (see the log above)"
         return text
 
 
@@ -130,6 +134,7 @@ def sync_log(path: Path, store: Store) -> SyncResult:
         if lock is not None:
             lock.close()
     result.applied = shipper.applied
+    result.refused = len(shipper.refused)
     result.damage = list(shipper.reader.damage)
     return result
 
