@@ -12,7 +12,9 @@ from .conftest import log_records
 
 
 def test_system_metrics_console_and_metadata(offline: Settings, capsys: object) -> None:
-    settings = offline.replace(stats=True, stats_interval=0.1, console="wrap", meta=True)
+    settings = offline.replace(
+        stats=True, stats_interval=0.1, console="wrap", meta=True, silent=False
+    )
     client = Client(settings, install_hooks=False)
     try:
         run = client.init(project="ctx")
@@ -31,7 +33,9 @@ def test_system_metrics_console_and_metadata(offline: Settings, capsys: object) 
     assert metadata and metadata[0]
     files = {r["name"] for r in log_records(run, "file")}
     assert "output.log" in files
-    assert "hello from the training loop" in (Path(run.dir) / "output.log").read_text()
+    output = (Path(run.dir) / "output.log").read_text()
+    assert "hello from the training loop" in output
+    assert "tracking run" not in output  # Heron's own banner is not the program's output
 
 
 def test_context_capture_off(client: Client) -> None:

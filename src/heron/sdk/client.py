@@ -280,11 +280,12 @@ class Client:
             run.config.update(config, allow_val_change=True if info else bool(allow_val_change))
         if resume_mode == "auto":
             _write_auto_resume(runs_dir, key)
+        # Said before console capture starts: output.log holds the program's output, not ours.
+        verb = "resuming" if info is not None else "tracking"
+        notice(f"{verb} run {name} ({key.path}) in {folder}", silent=s.silent)
         run._start_threads()
         self._runs.append(run)
         self._install_hooks()
-        verb = "resuming" if info is not None else "tracking"
-        notice(f"{verb} run {name} ({key.path}) in {folder}", silent=s.silent)
         return run
 
     def _find_resumable(self, s: Settings, key: RunKey, mode: str) -> RunInfo | None:
