@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import textwrap
@@ -18,6 +15,7 @@ import httpx
 import pytest
 
 import heron
+from tests.helpers.live_server import free_port
 
 CLI = [sys.executable, "-m", "heron.cli"]
 
@@ -28,24 +26,6 @@ def heron_cmd(
     return subprocess.run(
         [*CLI, *args], capture_output=True, text=True, timeout=timeout, env=env or dict(os.environ)
     )
-
-
-def need(module: str) -> None:
-    """Skip while another engineer's part is missing (``heron.store.sql`` needs SqlStore)."""
-    try:
-        found = importlib.util.find_spec(module) is not None
-        if found and module == "heron.store.sql":
-            found = hasattr(importlib.import_module(module), "SqlStore")
-    except ImportError:
-        found = False
-    if not found:
-        pytest.skip(f"{module} does not exist yet")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_version() -> None:
@@ -86,7 +66,6 @@ def test_no_command_prints_help() -> None:
 
 
 def test_runs_list(heron_dir: Path) -> None:
-    need("heron.store.sql")
     from heron.api import Api
     from heron.settings import Settings
     from tests.api.conftest import make_run
@@ -137,9 +116,6 @@ def test_runs_list(heron_dir: Path) -> None:
 
 
 def test_login_writes_the_login_file(heron_dir: Path, tmp_path: Path) -> None:
-    need("heron.server.app")
-    need("heron.store.sql")
-    need("tests.helpers.live_server")
     from tests.helpers.live_server import LiveServer
 
     with LiveServer(tmp_path / "server") as server:
@@ -168,8 +144,6 @@ def test_login_refuses_an_unreachable_server(heron_dir: Path) -> None:
 
 
 def test_sync_an_offline_run(heron_dir: Path, tmp_path: Path) -> None:
-    need("heron.sdk.sync")
-    need("heron.store.sql")
     script = tmp_path / "train.py"
     script.write_text(
         textwrap.dedent(
@@ -218,7 +192,6 @@ def test_sync_an_offline_run(heron_dir: Path, tmp_path: Path) -> None:
 
 
 def test_sync_fails_for_a_file_that_is_not_a_log(tmp_path: Path) -> None:
-    need("heron.sdk.sync")
     junk = tmp_path / "junk.heronlog"
     junk.write_text("not a log\n")
     out = heron_cmd("sync", str(junk))
@@ -230,8 +203,6 @@ def test_sync_fails_for_a_file_that_is_not_a_log(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("command", ["server", "ui"])
 def test_server_answers_health(command: str, tmp_path: Path, heron_dir: Path) -> None:
-    need("heron.server.app")
-    need("heron.store.sql")
     port = free_port()
     data = tmp_path / "data" if command == "server" else heron_dir
     extra = ["--data", str(data)] if command == "server" else []

@@ -6,8 +6,6 @@ these tests need only the store and, for the ``http`` kind, a real server.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,29 +16,14 @@ import pytest
 
 from heron.entities import RunKey
 from heron.settings import Settings
+from tests.helpers.live_server import LiveServer
 
 T0 = 1_700_000_000.0
-
-
-def _need(module: str, why: str) -> None:
-    """Skip while another engineer's part is missing (``heron.store.sql`` needs SqlStore)."""
-    try:
-        found = importlib.util.find_spec(module) is not None
-        if found and module == "heron.store.sql":
-            found = hasattr(importlib.import_module(module), "SqlStore")
-    except ImportError:
-        found = False
-    if not found:
-        pytest.skip(f"{module} does not exist yet ({why})")
 
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """One real ``python -m heron.server`` per test module (tests use their own projects)."""
-    _need("heron.server.app", "the server engineer writes it")
-    _need("tests.helpers.live_server", "the server engineer writes it")
-    from tests.helpers.live_server import LiveServer
-
     with LiveServer(tmp_path_factory.mktemp("server")) as server:
         yield server
 
@@ -48,7 +31,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres), "http"])
 def api(request: pytest.FixtureRequest, settings: Settings, tmp_path: Path) -> Iterator[Any]:
     """A ``heron.Api`` on an embedded SQLite store, on PostgreSQL, or on a live server."""
-    _need("heron.store.sql", "the store engineer writes it")
     from heron.api import Api
 
     if request.param == "sqlite":
@@ -57,7 +39,6 @@ def api(request: pytest.FixtureRequest, settings: Settings, tmp_path: Path) -> I
         pg_url = request.getfixturevalue("pg_url")
         api = Api(settings=settings.replace(database_url=pg_url))
     else:
-        _need("heron.store.http", "the server engineer writes it")
         server = request.getfixturevalue("live_server")
         api = Api(settings=Settings(dir=tmp_path / "client", base_url=server.base_url))
     try:

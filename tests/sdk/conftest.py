@@ -11,6 +11,7 @@ import pytest
 from heron.records import LogReader
 from heron.sdk.client import Client
 from heron.settings import Settings
+from tests.helpers.live_server import LiveServer
 
 
 @pytest.fixture
@@ -21,11 +22,6 @@ def offline(settings: Settings) -> Settings:
 @pytest.fixture(scope="module")
 def sdk_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """One real ``heron server`` subprocess shared by a test module's "server" cases."""
-    try:
-        import heron.store.http  # noqa: F401
-        from tests.helpers.live_server import LiveServer
-    except ImportError as exc:
-        pytest.skip(f"the HTTP backend is not there yet (heron.store.http / LiveServer): {exc}")
     with LiveServer(tmp_path_factory.mktemp("sdk-server")) as server:
         yield server
 
@@ -55,7 +51,6 @@ def client(offline: Settings) -> Iterator[Client]:
 @pytest.fixture
 def online_client(online: Settings) -> Iterator[Client]:
     """A client sending to the store of ``online``: embedded, or the test server."""
-    pytest.importorskip("heron.store.sql", reason="the embedded SqlStore is not there yet")
     c = Client(online, install_hooks=False)
     yield c
     c.teardown()

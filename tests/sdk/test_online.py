@@ -17,8 +17,6 @@ from heron.sdk.client import Client
 from heron.sdk.sender import read_progress
 from heron.settings import Settings
 
-pytest.importorskip("heron.store.sql", reason="the embedded SqlStore is not there yet")
-
 
 def _key(run: object) -> RunKey:
     return RunKey(run.entity, run.project, run.id)  # type: ignore[attr-defined]

@@ -21,8 +21,6 @@ from heron.settings import Settings
 from heron.store import open_store
 from heron.store.base import Store
 
-pytest.importorskip("heron.store.sql", reason="the embedded SqlStore is not there yet")
-
 
 @pytest.fixture
 def store(settings: Settings) -> Store:

@@ -18,6 +18,7 @@ from heron.settings import Settings
 from heron.store.base import Store
 from heron.store.blobs import LocalBlobStore
 from heron.store.sql import SqlStore
+from tests.helpers.live_server import LiveServer
 
 STORE_KINDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres), "http"]
 SQL_KINDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -25,12 +26,7 @@ SQL_KINDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One heron server for the session (skipped while the server engineer's parts are missing)."""
-    try:
-        import heron.store.http  # noqa: F401
-        from tests.helpers.live_server import LiveServer
-    except ImportError as exc:
-        pytest.skip(f"the HTTP backend is not there yet (heron.store.http / LiveServer): {exc}")
+    """One heron server for the session."""
     with LiveServer(tmp_path_factory.mktemp("server")) as server:
         yield server
 
