@@ -17,6 +17,16 @@ _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _CHUNK = 1 << 20
 
 
+def file_digest(path: str) -> tuple[str, int]:
+    """The sha256 hex digest and size of a file, read in 1 MiB blocks."""
+    digest, size = hashlib.sha256(), 0
+    with open(path, "rb") as f:
+        while block := f.read(_CHUNK):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
+
+
 def check_sha256(sha256: str) -> str:
     """Refuse anything but 64 lowercase hex digits (no path tricks reach the disk)."""
     if not isinstance(sha256, str) or not _SHA256_RE.match(sha256):
@@ -43,13 +53,9 @@ class LocalBlobStore(BlobStore):
 
     def put_file(self, path: str) -> tuple[str, int]:
         # Hash first: most puts of a known file find it stored and copy nothing.
-        digest, size = hashlib.sha256(), 0
-        with open(path, "rb") as f:
-            while block := f.read(_CHUNK):
-                digest.update(block)
-                size += len(block)
-        if self.exists(digest.hexdigest()):
-            return digest.hexdigest(), size
+        sha256, size = file_digest(path)
+        if self.exists(sha256):
+            return sha256, size
         with open(path, "rb") as f:
             # The digest of what was copied names the blob, even if the file changed meanwhile.
             return self._write(iter(lambda: f.read(_CHUNK), b""))

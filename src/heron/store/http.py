@@ -43,7 +43,7 @@ from heron.errors import (
 from heron.records import Record, decode_value, dumps_faithful
 from heron.settings import Settings
 from heron.store.base import DEFAULT_BUCKETS, BlobStore, Store
-from heron.store.blobs import check_sha256
+from heron.store.blobs import check_sha256, file_digest
 
 T = TypeVar("T")
 
@@ -394,12 +394,7 @@ class HttpBlobStore(BlobStore):
         return sha256
 
     def put_file(self, path: str) -> tuple[str, int]:
-        digest, size = hashlib.sha256(), 0
-        with open(path, "rb") as f:
-            while block := f.read(_CHUNK):
-                digest.update(block)
-                size += len(block)
-        sha256 = digest.hexdigest()
+        sha256, size = file_digest(path)
         if self.exists(sha256):
             return sha256, size
 
