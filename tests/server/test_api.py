@@ -60,11 +60,17 @@ def test_health(client: TestClient) -> None:
     assert response.json() == {"status": "ok", "version": __version__}
 
 
-def test_front_page_leads_to_the_api_docs(client: TestClient) -> None:
-    response = client.get("/", follow_redirects=False)
-    assert response.status_code == 307
-    assert response.headers["location"] == "/docs"
-    assert "swagger" in client.get("/").text.lower()
+def test_front_page_is_the_dashboard_and_docs_stay_reachable(client: TestClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert '/static/js/pages/projects.js' in response.text
+    assert "swagger" in client.get("/docs").text.lower()
+    assert client.get("/static/vendor/uPlot.esm.js").status_code == 200
+    # A page shell for a project or run; the reserved first segments stay the API's.
+    assert 'data-project="proj"' in client.get("/me/proj").text
+    assert 'data-run-id="r1"' in client.get("/me/proj/runs/r1").text
+    assert_error(client.get("/api/v1"), 404, "not_found")
+    assert_error(client.get("/me/bad%20name"), 400, "invalid_name")
 
 
 def test_openapi_documents_every_route(client: TestClient) -> None:

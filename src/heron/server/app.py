@@ -13,9 +13,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
 
 from heron._version import __version__
+from heron.server import ui
 from heron.server.errors import install_error_handlers
 from heron.server.routes import API_PREFIX, api_router
 from heron.settings import Settings
@@ -26,7 +26,7 @@ DEFAULT_PORT = 8765
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
-    """The Heron ASGI app: ``/api/v1`` over ``store``, OpenAPI docs at ``/docs``.
+    """The Heron ASGI app: ``/api/v1`` over ``store``, the dashboard, OpenAPI docs at ``/docs``.
 
     With no ``store``, the SQL store of ``settings`` is opened (the database
     at ``settings.resolved_database_url`` and its blob store) and closed at
@@ -66,11 +66,9 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(api_router())
     _document_400_not_422(app)
 
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        # Until the web dashboard exists, the front page is the API's own documentation.
-        return RedirectResponse("/docs")
-
+    # The dashboard comes last: its /{entity}/{project} pages must not shadow the API.
+    app.mount("/static", ui.static_files(), name="static")
+    app.include_router(ui.router)
     return app
 
 

@@ -1,0 +1,138 @@
+"""Browser tests: a real ``heron server`` and Debian's Chromium driven by Playwright.
+
+* ``ui_server`` — one server for the module over its own data folder;
+  ``seed`` writes runs straight into that folder's SQLite store (the server
+  reads the same database, as a second process would).
+* ``page`` — a fresh browser page per test that fails the test on any
+  console error or uncaught exception, so a broken module cannot pass.
+
+Screenshots land in ``$HERON_UI_SHOTS`` when that is set (look at them!).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from heron.entities import RunKey
+from heron.records import encode_nonfinite
+from heron.settings import Settings
+from heron.store.sql import SqlStore
+from tests.helpers.live_server import LiveServer
+
+CHROMIUM = os.environ.get("HERON_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.ui
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed: pip install -e '.[dev]'")
+    if not shutil.which(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class UiServer:
+    """A live server plus a store on the same database, to seed runs."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.server = LiveServer(data_dir)
+        self.store = SqlStore.from_settings(Settings(dir=data_dir))
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def seed(
+        self,
+        project: str,
+        run_id: str | None = None,
+        *,
+        entity: str = "me",
+        steps: int = 0,
+        metrics: Callable[[int], dict[str, Any]] | None = None,
+        state: str | None = "finished",
+        config: dict[str, Any] | None = None,
+        summary: dict[str, Any] | None = None,
+        **attrs: Any,
+    ) -> RunKey:
+        """One run with ``steps`` history rows from ``metrics(step)``; returns its key."""
+        key = RunKey(entity, project, run_id or uuid.uuid4().hex[:8])
+        now = time.time()
+        created = attrs.pop("created_at", now - steps - 60)
+        records: list[dict[str, Any]] = [
+            {"seq": 1, "type": "run", "name": attrs.pop("name", key.run_id),
+             "created_at": created, **attrs}
+        ]
+        if config is not None:
+            records.append({"seq": len(records) + 1, "type": "config", "config": config})
+        for step in range(steps):
+            row = {"_step": step, "_runtime": float(step), "_timestamp": created + step}
+            row.update(metrics(step) if metrics else {"loss": 1.0 / (step + 1)})
+            records.append(
+                {"seq": len(records) + 1, "type": "history", "row": encode_nonfinite(row)}
+            )
+        if summary is not None:
+            records.append({"seq": len(records) + 1, "type": "summary", "summary": summary})
+        if state is not None and state != "running":
+            records.append(
+                {"seq": len(records) + 1, "type": "exit", "state": state,
+                 "exit_code": 0 if state == "finished" else 1, "ended_at": created + steps + 1}
+            )
+        self.store.apply(key, "seed", records)
+        return key
+
+
+@pytest.fixture(scope="module")
+def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
+    ui = UiServer(tmp_path_factory.mktemp("ui-server"))
+    with ui.server:
+        yield ui
+    ui.store.close()
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"uncaught: {exc}"))
+    page.on(
+        "console",
+        lambda msg: problems.append(f"console.{msg.type}: {msg.text}")
+        if msg.type == "error"
+        else None,
+    )
+    page.set_default_timeout(15_000)
+    yield page
+    shots = os.environ.get("HERON_UI_SHOTS")
+    if shots:
+        Path(shots).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(shots) / f"{request.node.name}.png"), full_page=True)
+    context.close()
+    assert not problems, "the page reported errors:\n" + "\n".join(problems)
