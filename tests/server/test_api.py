@@ -63,7 +63,7 @@ def test_health(client: TestClient) -> None:
 def test_front_page_is_the_dashboard_and_docs_stay_reachable(client: TestClient) -> None:
     response = client.get("/")
     assert response.status_code == 200
-    assert '/static/js/pages/projects.js' in response.text
+    assert "/static/js/pages/projects.js" in response.text
     assert "swagger" in client.get("/docs").text.lower()
     assert client.get("/static/vendor/uPlot.esm.js").status_code == 200
     # A page shell for a project or run; the reserved first segments stay the API's.

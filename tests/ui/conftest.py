@@ -86,8 +86,13 @@ class UiServer:
         now = time.time()
         created = attrs.pop("created_at", now - steps - 60)
         records: list[dict[str, Any]] = [
-            {"seq": 1, "type": "run", "name": attrs.pop("name", key.run_id),
-             "created_at": created, **attrs}
+            {
+                "seq": 1,
+                "type": "run",
+                "name": attrs.pop("name", key.run_id),
+                "created_at": created,
+                **attrs,
+            }
         ]
         if config is not None:
             records.append({"seq": len(records) + 1, "type": "config", "config": config})
@@ -101,8 +106,13 @@ class UiServer:
             records.append({"seq": len(records) + 1, "type": "summary", "summary": summary})
         if state is not None and state != "running":
             records.append(
-                {"seq": len(records) + 1, "type": "exit", "state": state,
-                 "exit_code": 0 if state == "finished" else 1, "ended_at": created + steps + 1}
+                {
+                    "seq": len(records) + 1,
+                    "type": "exit",
+                    "state": state,
+                    "exit_code": 0 if state == "finished" else 1,
+                    "ended_at": created + steps + 1,
+                }
             )
         self.store.apply(key, "seed", records)
         return key
@@ -124,9 +134,9 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     page.on("pageerror", lambda exc: problems.append(f"uncaught: {exc}"))
     page.on(
         "console",
-        lambda msg: problems.append(f"console.{msg.type}: {msg.text}")
-        if msg.type == "error"
-        else None,
+        lambda msg: (
+            problems.append(f"console.{msg.type}: {msg.text}") if msg.type == "error" else None
+        ),
     )
     page.set_default_timeout(15_000)
     yield page

@@ -178,3 +178,34 @@ run_files = sa.Table(
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
 )
+
+views = sa.Table(
+    "views",
+    metadata,
+    sa.Column(
+        "project_id",
+        sa.Integer,
+        sa.ForeignKey("projects.id", ondelete="CASCADE", name="fk_views_project"),
+        primary_key=True,
+    ),
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("spec", JsonType, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+"""Saved dashboard state of a project (the runs table's ``runset``, the ``workspace`` layout),
+kept on the server so it survives reloads and is shared by every replica."""
+
+run_output = sa.Table(
+    "run_output",
+    metadata,
+    sa.Column(
+        "run",
+        sa.Integer,
+        sa.ForeignKey("runs.id", ondelete="CASCADE", name="fk_run_output_run"),
+        primary_key=True,
+    ),
+    sa.Column("line_no", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("text", sa.Text, nullable=False),
+)
+"""Console output, one row per completed line (``\\r`` redraws already collapsed), numbered
+from 0 in the order the run printed them, so the Logs page can tail a running run."""
