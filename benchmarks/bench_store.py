@@ -8,6 +8,10 @@
 * ``series``: one key of 1M points downsampled into 1,000 buckets.
 * ``scan_history`` / ``sample_history``: every row, and 500 sampled rows, of the
   run written by ``apply`` (1M scalar points).
+* ``series_many``: a workspace chart set, 4 keys of 100 runs of 100,000 steps
+  each (400 series, 40M points) into 1,000 buckets each.
+* ``runs_page``: the runs table's request on a project of 10,000 runs: a
+  lite page of 100 ordered by a summary key, and the count.
 
 Run them all with ``python -m benchmarks.bench_store`` (``--quick`` for a smoke
 run), or through ``python -m benchmarks.run``.
@@ -224,6 +228,124 @@ def bench_sample_history(quick: bool = False) -> list[Result]:
     return [Result("store.sample_history 500 of 1.2M points", _timed(sample), "s")]
 
 
+MANY_RUNS, QUICK_MANY_RUNS = 100, 20
+MANY_STEPS, QUICK_MANY_STEPS = 100_000, 20_000
+MANY_KEYS = 4
+TABLE_RUNS, QUICK_TABLE_RUNS = 10_000, 2_000
+
+
+def bench_series_many(quick: bool = False) -> list[Result]:
+    """Seconds for series_many() of 4 keys x 100 runs x 100k steps into 1,000 buckets (SQLite)."""
+    n_runs = QUICK_MANY_RUNS if quick else MANY_RUNS
+    n_steps = QUICK_MANY_STEPS if quick else MANY_STEPS
+    root = Path(tempfile.mkdtemp(prefix="heron-bench-many-"))
+    store = SqlStore(f"sqlite:///{root / 'heron.db'}", LocalBlobStore(root / "blobs"))
+    try:
+        # One batch per run: the records are built once and applied to every run.
+        records: list[dict[str, Any]] = [{"seq": 1, "type": "run"}]
+        records += [
+            {
+                "seq": 2 + s,
+                "type": "history",
+                "row": {"_step": s, **{f"m{k}": (s % 977) * 0.001 + k for k in range(MANY_KEYS)}},
+            }
+            for s in range(n_steps)
+        ]
+        run_ids = [f"run{i}" for i in range(n_runs)]
+        for run_id in run_ids:
+            store.apply(RunKey("bench", "many", run_id), "bench", records)
+        keys = [f"m{k}" for k in range(MANY_KEYS)]
+
+        def query() -> None:
+            found = store.series_many("bench", "many", run_ids, keys, buckets=1000)
+            assert len(found) == n_runs * MANY_KEYS
+            assert all(s.total_points == n_steps and len(s.x) == 1000 for _, s in found)
+
+        elapsed = _timed(query)
+    finally:
+        store.close()
+        shutil.rmtree(root, ignore_errors=True)
+    series = n_runs * MANY_KEYS
+    return [
+        Result(
+            f"store.series_many {n_runs} runs x {MANY_KEYS} keys x {n_steps // 1000}k steps",
+            elapsed,
+            "s",
+            target=2.0 * n_runs / MANY_RUNS,  # per series: quick runs are short on points
+            note=f"{series} series, {series * n_steps / elapsed / 1e6:,.0f}M points/s",
+        )
+    ]
+
+
+def _seed_runs(store: SqlStore, entity: str, project: str, n: int) -> None:
+    """``n`` finished runs with config, summary, tags and metadata, straight into the tables.
+
+    10,000 ``apply`` calls would take most of the benchmark's time; what is
+    measured here is reading them.
+    """
+    from heron.store.sql.tables import projects, runs
+
+    t0 = 1.7e9
+    metadata = {"python": "3.11.9", "packages": [f"package-{i}==1.{i}" for i in range(100)]}
+    with store.engine.begin() as conn:
+        project_id = conn.execute(
+            projects.insert().values(entity=entity, name=project, created_at=t0, last_activity=t0)
+        ).inserted_primary_key[0]
+        rows = [
+            {
+                "project_id": project_id,
+                "run_id": f"run{i:05d}",
+                "name": f"run-{i}",
+                "state": "finished",
+                "config": {"lr": 10 ** -(i % 5), "optimizer": {"name": ["adam", "sgd"][i % 2]}},
+                "summary": {"acc": (i * 7919 % 10_000) / 10_000, "loss": 1 / (i + 1), "_step": 99},
+                "tags": ["bench", f"t{i % 10}"],
+                "metadata": metadata,
+                "metrics": {},
+                "created_at": t0 + i,
+                "updated_at": t0 + i + 60,
+                "heartbeat_at": t0 + i + 60,
+                "ended_at": t0 + i + 60,
+                "exit_code": 0,
+                "last_step": 99,
+            }
+            for i in range(n)
+        ]
+        conn.execute(runs.insert(), rows)
+
+
+def bench_runs_page(quick: bool = False) -> list[Result]:
+    """Seconds for a lite page of 100 runs ordered by a summary key, and the count (10k runs)."""
+    n = QUICK_TABLE_RUNS if quick else TABLE_RUNS
+    root = Path(tempfile.mkdtemp(prefix="heron-bench-table-"))
+    store = SqlStore(f"sqlite:///{root / 'heron.db'}", LocalBlobStore(root / "blobs"))
+    try:
+        _seed_runs(store, "bench", "table", n)
+
+        def page(lite: bool = True, search: str | None = None) -> None:
+            found = store.list_runs(
+                "bench", "table", limit=100, order="-summary.acc", lite=lite, search=search
+            )
+            assert len(found) == 100 and found[0].summary["acc"] >= found[-1].summary["acc"]
+            assert store.count_runs("bench", "table", search=search) >= 100
+
+        lite = _timed(page)
+        searched = _timed(lambda: page(search="t3"))
+        full = _timed(lambda: page(lite=False))
+    finally:
+        store.close()
+        shutil.rmtree(root, ignore_errors=True)
+    return [
+        Result(
+            f"store.list_runs lite 100 of {n // 1000}k by summary + count",
+            lite,
+            "s",
+            target=0.3,
+            note=f"with metadata {full:.3f} s; with a search {searched:.3f} s",
+        )
+    ]
+
+
 def main(argv: list[str]) -> int:
     quick = "--quick" in argv
     results: list[Result] = []
@@ -233,6 +355,8 @@ def main(argv: list[str]) -> int:
         bench_series,
         bench_scan_history,
         bench_sample_history,
+        bench_series_many,
+        bench_runs_page,
     ):
         results.extend(bench(quick))
     for r in results:

@@ -211,3 +211,62 @@ class Series(_Record):
     count: list[int]
     sampled: bool
     total_points: int
+
+
+@dataclasses.dataclass(frozen=True)
+class RunGroup(_Record):
+    """Runs of a project that share one value of a field (``Store.group_runs``).
+
+    ``aggregates`` maps each requested metric field to ``{"min", "max", "mean"}``
+    over the group's numeric values of it (each None when the group has none).
+    """
+
+    value: Any
+    count: int
+    aggregates: dict[str, dict[str, float | None]] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class View(_Record):
+    """Saved dashboard state of a project (``runset``, ``workspace``): any JSON object."""
+
+    name: str
+    spec: dict[str, Any]
+    updated_at: float = 0.0
+
+
+MAX_OUTPUT_LINE_BYTES = 64 * 1024
+"""Longest console output line kept as a record (UTF-8 bytes); longer ones are cut."""
+OUTPUT_CUT_MARKER = " [... line cut at 64 KiB]"
+
+
+def cut_output_line(text: str) -> str:
+    """``text`` cut to at most :data:`MAX_OUTPUT_LINE_BYTES` bytes with a marker, if longer.
+
+    A progress bar gone wrong or a dumped tensor can print megabytes on one
+    line; the Logs page and the database keep the start and say it was cut
+    (``output.log`` still has the whole line).
+    """
+    if len(text) * 4 <= MAX_OUTPUT_LINE_BYTES:  # cannot be too long: skip the encode
+        return text
+    data = text.encode("utf-8", "replace")
+    if len(data) <= MAX_OUTPUT_LINE_BYTES:
+        return text
+    keep = MAX_OUTPUT_LINE_BYTES - len(OUTPUT_CUT_MARKER.encode())
+    return data[:keep].decode("utf-8", "ignore") + OUTPUT_CUT_MARKER
+
+
+@dataclasses.dataclass(frozen=True)
+class OutputPage(_Record):
+    """A page of a run's console output: ``(line_no, text)`` pairs in line order.
+
+    ``total`` counts every line of the run (every matching line, when searching),
+    not just the ones on this page.
+    """
+
+    lines: list[tuple[int, str]]
+    total: int
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> OutputPage:
+        return cls([(int(n), str(t)) for n, t in data["lines"]], int(data["total"]))

@@ -22,6 +22,8 @@ type        payload
 ``metric``  ``metric``: one ``define_metric`` definition (``name``, ...)
 ``file``    ``name, sha256, size``: a run file whose bytes are already in the
             blob store (the log also keeps ``path``, the local copy)
+``output``  ``start``: the number of the first line (from 0), ``lines``: completed
+            console lines (``\\r`` redraws collapsed, no newline, cut at 64 KiB)
 ``exit``    ``state`` (finished|failed), ``exit_code``, ``ended_at``
 ==========  ==========================================================
 
@@ -54,7 +56,7 @@ from heron.errors import RunLogError
 
 Record = dict[str, Any]
 
-RECORD_TYPES = ("run", "config", "history", "system", "summary", "metric", "file", "exit")
+RECORD_TYPES = ("run", "config", "history", "system", "summary", "metric", "file", "output", "exit")
 LOG_MAGIC = b"HERONLOG1 "
 LOG_SUFFIX = ".heronlog"
 SYNCED_SUFFIX = ".synced"

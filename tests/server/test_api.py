@@ -67,9 +67,18 @@ def test_front_page_is_the_dashboard_and_docs_stay_reachable(client: TestClient)
     assert "swagger" in client.get("/docs").text.lower()
     assert client.get("/static/vendor/uPlot.esm.js").status_code == 200
     # A page shell for a project or run; the reserved first segments stay the API's.
-    assert 'data-project="proj"' in client.get("/me/proj").text
-    assert 'data-run-id="r1"' in client.get("/me/proj/runs/r1").text
+    make_run(client)
+    entity, project, run_id = RUN.split("/")[-3:]
+    assert f'data-project="{project}"' in client.get(f"/{entity}/{project}").text
+    page = client.get(f"/{entity}/{project}/runs/{run_id}")
+    assert f'data-run-id="{run_id}"' in page.text
     assert_error(client.get("/api/v1"), 404, "not_found")
+    # Unknown projects and runs get a page a person can read, with a way back.
+    missing = client.get(f"/{entity}/no-such-project")
+    assert missing.status_code == 404
+    assert "There is no project" in missing.text and 'href="/"' in missing.text
+    missing = client.get(f"/{entity}/{project}/runs/nosuchrun")
+    assert missing.status_code == 404 and "There is no run nosuchrun" in missing.text
     assert_error(client.get("/me/bad%20name"), 400, "invalid_name")
 
 

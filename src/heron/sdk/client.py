@@ -214,7 +214,7 @@ class Client:
         info = self._find_resumable(s, key, resume_mode) if resume_mode else None
 
         summary: dict[str, Any] = {}
-        start_time, first_step, created_at = now, 0, now
+        start_time, first_step, created_at, first_output_line = now, 0, now, 0
         name = s.run_name or names.generate_name()
         tags, notes = tuple(s.tags or ()), s.notes
         group, job_type = s.run_group, s.job_type
@@ -231,6 +231,7 @@ class Client:
             notes = s.notes if s.notes is not None else info.notes
             group = s.run_group or info.group
             job_type = s.job_type or info.job_type
+            first_output_line = self._stored_output_lines(s, key)
 
         folder = _new_folder(runs_dir, run_id, now)
         log_path = folder / f"run-{run_id}{LOG_SUFFIX}"
@@ -256,6 +257,7 @@ class Client:
             start_time=start_time,
             created_at=created_at,
             first_step=first_step,
+            first_output_line=first_output_line,
             resumed=info is not None,
             host=host,
             user=user,
@@ -311,6 +313,14 @@ class Client:
                 " resume='allow'"
             )
         return info
+
+    def _stored_output_lines(self, s: Settings, key: RunKey) -> int:
+        """How many console lines a resumed run already has: its new lines number on from there."""
+        try:
+            return self.store(s).read_output(key, limit=0).total
+        except HeronError as exc:
+            notice(f"cannot count the console lines of {key.path} ({exc}); numbering from 0")
+            return 0
 
     # ---------------------------------------------------------------- module functions
 

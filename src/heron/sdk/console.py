@@ -15,9 +15,15 @@ What the file holds:
 
 Writes to the file are buffered and flushed at least every second by one
 named daemon thread shared by all captures (it ends when none is active),
-and on :meth:`ConsoleCapture.stop`. A run that prints nothing leaves no file. Writes that bypass
-``sys.stdout`` (``sys.stdout.buffer``, ``os.write(1, …)``, C extensions) are
-not captured; that needs file-descriptor redirection.
+and on :meth:`ConsoleCapture.stop`. A run that prints nothing leaves no file.
+
+With ``on_lines``, each flush also hands its completed lines (without the
+newline, cut at 64 KiB) to that callback, in order and one call at a time: the
+Run turns them into ``output`` records, so the dashboard can tail a run while
+it is still running instead of waiting for ``output.log`` at finish.
+
+Writes that bypass ``sys.stdout`` (``sys.stdout.buffer``, ``os.write(1, …)``,
+C extensions) are not captured; that needs file-descriptor redirection.
 
 >>> capture = ConsoleCapture(Path("/tmp/output.log"))
 >>> capture.start()
@@ -32,8 +38,11 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
+
+from heron.entities import cut_output_line
 
 __all__ = ["ConsoleCapture"]
 
@@ -162,8 +171,9 @@ class ConsoleCapture:
     a pass-through, so nothing printed later is lost or duplicated.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, on_lines: Callable[[list[str]], None] | None = None) -> None:
         self.path = Path(path)
+        self.on_lines = on_lines
         self._lock = threading.Lock()
         self._pending: list[str] = []
         self._pending_chars = 0
@@ -171,6 +181,7 @@ class ConsoleCapture:
         self._states: list[_LineState] = []
         self._tees: dict[str, _Tee] = {}
         self._failed = False
+        self._callback_failed = False
 
     def start(self) -> None:
         """Wrap the streams (a no-op when already started).
@@ -229,7 +240,7 @@ class ConsoleCapture:
             self.flush()
 
     def flush(self) -> None:
-        """Write the completed lines captured so far to the file."""
+        """Write the completed lines captured so far to the file (and give them to ``on_lines``)."""
         # The file lock is taken first and held across taking the lines, so two
         # flushes can never write their batches out of order.
         with self._file_lock:
@@ -244,6 +255,18 @@ class ConsoleCapture:
                 if not self._failed:  # say it once; the terminal still has everything
                     self._failed = True
                     logger.warning("heron: cannot write console output to %s: %r", self.path, exc)
+            if self.on_lines is not None:
+                self._hand_over(lines)
+
+    def _hand_over(self, lines: list[str]) -> None:
+        """Give the callback the lines without their newlines; never let it break the program."""
+        assert self.on_lines is not None
+        try:
+            self.on_lines([cut_output_line(line[:-1]) for line in lines])
+        except Exception as exc:
+            if not self._callback_failed:
+                self._callback_failed = True
+                logger.warning("heron: cannot record console output lines: %r", exc)
 
     def _append(self, data: bytes) -> None:
         try:

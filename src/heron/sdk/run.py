@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 SUMMARY_EVERY = 2.0
 """Seconds between summary snapshots while running (they are coalesced, not per row)."""
+OUTPUT_LINES_PER_RECORD = 1000
 _STEP_WARNINGS = 5
 _SAVE_POLICIES = ("live", "now", "end")
 
@@ -63,6 +64,8 @@ class RunSetup:
     start_time: float = 0.0
     created_at: float | None = None
     first_step: int = 0
+    first_output_line: int = 0
+    """Console lines of a resumed run continue numbering after the stored ones."""
     resumed: bool = False
     host: str | None = None
     user: str | None = None
@@ -101,6 +104,7 @@ class Run:
         self._step_warnings = 0
         self._summary_at = 0.0
         self._system_step = 0
+        self._output_line = setup.first_output_line
         self._saves: list[tuple[str, str, str]] = []
         self._logged_files: dict[str, tuple[int, int]] = {}
         self._context: list[Any] = []
@@ -139,7 +143,7 @@ class Run:
             try:
                 from heron.sdk.console import ConsoleCapture
 
-                console = ConsoleCapture(self._files_dir / "output.log")
+                console = ConsoleCapture(self._files_dir / "output.log", self._emit_output)
                 console.start()
                 self._context.append(console)
             except ImportError:
@@ -286,6 +290,13 @@ class Run:
         row["_timestamp"] = now
         self._system_step += 1
         self._put(Faithful(type="system", row=row))
+
+    def _emit_output(self, lines: list[str]) -> None:
+        """ConsoleCapture's callback (one call at a time): ``output`` records of <= 1000 lines."""
+        for i in range(0, len(lines), OUTPUT_LINES_PER_RECORD):
+            part = lines[i : i + OUTPUT_LINES_PER_RECORD]
+            self._put({"type": "output", "start": self._output_line, "lines": part})
+            self._output_line += len(part)
 
     def _emit_config(self, config: dict[str, Any]) -> None:
         if not self._finished:

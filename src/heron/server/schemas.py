@@ -12,6 +12,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from heron.store.base import DEFAULT_BUCKETS, MAX_BUCKETS
+
+MAX_SERIES_RUNS = 500
+MAX_SERIES_KEYS = 64
+"""The most runs and keys of one ``POST /projects/{entity}/{project}/series``."""
+MAX_BULK_RUNS = 1000
+"""The most runs one ``POST /projects/{entity}/{project}/runs/bulk`` changes."""
+
 # ------------------------------------------------------------------ requests
 
 
@@ -38,6 +46,39 @@ class RunUpdate(BaseModel):
     job_type: str | None = None
     config: dict[str, Any] | None = None
     summary: dict[str, Any] | None = None
+
+
+class SeriesRequest(BaseModel):
+    """``POST /projects/{entity}/{project}/series``: chart series of many runs at once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    runs: list[str] = Field(max_length=MAX_SERIES_RUNS, description="Run ids, in chart order.")
+    keys: list[str] = Field(max_length=MAX_SERIES_KEYS, description="History keys to chart.")
+    x_axis: str = "_step"
+    min_x: float | None = None
+    max_x: float | None = None
+    buckets: int = Field(default=DEFAULT_BUCKETS, ge=1, le=MAX_BUCKETS)
+    stream: str = "history"
+
+
+class ViewIn(BaseModel):
+    """``PUT /projects/{entity}/{project}/views/{name}``: the whole new spec."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    spec: Any = Field(description="Any JSON object of at most 1 MB (the store checks it).")
+
+
+class BulkRunsIn(BaseModel):
+    """``POST /projects/{entity}/{project}/runs/bulk``: tag, untag or delete many runs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run_ids: list[str] = Field(min_length=1, max_length=MAX_BULK_RUNS)
+    add_tags: list[str] = Field(default_factory=list)
+    remove_tags: list[str] = Field(default_factory=list)
+    delete: bool = False
 
 
 # ------------------------------------------------------------------ responses
@@ -83,7 +124,9 @@ class RunOut(BaseModel):
     job_type: str | None
     host: str | None
     user: str | None
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = Field(
+        default_factory=dict, description="Left out of runs listed with ``lite=true``."
+    )
     metrics: dict[str, Any]
     created_at: float
     updated_at: float
@@ -140,6 +183,61 @@ class FileOut(BaseModel):
 
 class FilesOut(BaseModel):
     files: list[FileOut]
+
+
+class OutputOut(BaseModel):
+    lines: list[tuple[int, str]] = Field(description="``[line_no, text]`` pairs in line order.")
+    total: int = Field(description="Lines of the run (matching lines, when searching).")
+
+
+class ColumnsOut(BaseModel):
+    config: list[str] = Field(description="Dotted config keys over the project's runs, sorted.")
+    summary: list[str] = Field(description="Dotted summary keys over the project's runs, sorted.")
+
+
+class ProjectKeyOut(KeyOut):
+    count: int = Field(description="How many runs of the project logged the key.")
+
+
+class ProjectKeysOut(BaseModel):
+    keys: list[ProjectKeyOut]
+
+
+class AggregateOut(BaseModel):
+    min: float | None
+    max: float | None
+    mean: float | None
+
+
+class GroupOut(BaseModel):
+    value: Any = Field(description="The runs' value of the field (null: runs without it).")
+    count: int
+    aggregates: dict[str, AggregateOut] = Field(description="Per requested metric field.")
+
+
+class GroupsOut(BaseModel):
+    groups: list[GroupOut]
+
+
+class RunSeriesOut(SeriesOut):
+    run_id: str
+
+
+class SeriesManyOut(BaseModel):
+    series: list[RunSeriesOut] = Field(
+        description="Runs then keys in request order; runs lacking a key are left out."
+    )
+
+
+class ViewOut(BaseModel):
+    name: str
+    spec: dict[str, Any] | None = Field(description="null when the view was never saved.")
+    updated_at: float | None
+
+
+class BulkRunsOut(BaseModel):
+    updated: int = Field(description="Runs whose tags changed.")
+    deleted: int
 
 
 class BlobOut(BaseModel):

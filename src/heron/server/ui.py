@@ -28,8 +28,10 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from heron._version import __version__
-from heron.entities import check_name, check_run_id
+from heron.entities import RunKey, check_name, check_run_id
 from heron.errors import NotFoundError
+from heron.server.deps import StoreDep
+from heron.store.base import Store
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -52,11 +54,30 @@ def _page(request: Request, page: str, title: str, **params: Any) -> Response:
     )
 
 
-def _project(entity: str, project: str) -> None:
+def _not_found(request: Request, message: str, back_href: str, back_label: str) -> Response:
+    """A page a person can read (the API's 404s stay JSON)."""
+    return templates.TemplateResponse(
+        request,
+        "not_found.html",
+        {
+            "message": message,
+            "back_href": back_href,
+            "back_label": back_label,
+            "version": __version__,
+        },
+        status_code=404,
+    )
+
+
+def _missing_project(request: Request, store: Store, entity: str, project: str) -> Response | None:
+    """A 404 page unless ``entity/project`` names a project the store holds."""
     if entity in RESERVED:
-        raise NotFoundError(f"no page at /{entity}/{project}")
+        raise NotFoundError(f"nothing at /{entity}/{project}; the API lives under /api/v1")
     check_name("entity", entity)
     check_name("project", project)
+    if any(p.name == project for p in store.list_projects(entity)):
+        return None
+    return _not_found(request, f"There is no project {entity}/{project}.", "/", "See every project")
 
 
 @router.get("/")
@@ -65,21 +86,34 @@ def projects_page(request: Request) -> Response:
 
 
 @router.get("/{entity}/{project}")
-def runs_page(request: Request, entity: str, project: str) -> Response:
-    _project(entity, project)
-    return _page(request, "runs", f"{project} · runs", entity=entity, project=project)
+def runs_page(request: Request, store: StoreDep, entity: str, project: str) -> Response:
+    missing = _missing_project(request, store, entity, project)
+    return missing or _page(request, "runs", f"{project} · runs", entity=entity, project=project)
 
 
 @router.get("/{entity}/{project}/workspace")
-def workspace_page(request: Request, entity: str, project: str) -> Response:
-    _project(entity, project)
-    return _page(request, "workspace", f"{project} · workspace", entity=entity, project=project)
+def workspace_page(request: Request, store: StoreDep, entity: str, project: str) -> Response:
+    missing = _missing_project(request, store, entity, project)
+    return missing or _page(
+        request, "workspace", f"{project} · workspace", entity=entity, project=project
+    )
 
 
 @router.get("/{entity}/{project}/runs/{run_id}")
-def run_page(request: Request, entity: str, project: str, run_id: str) -> Response:
-    _project(entity, project)
+def run_page(request: Request, store: StoreDep, entity: str, project: str, run_id: str) -> Response:
+    missing = _missing_project(request, store, entity, project)
+    if missing:
+        return missing
     check_run_id(run_id)
+    try:
+        store.get_run(RunKey(entity, project, run_id))
+    except NotFoundError:
+        return _not_found(
+            request,
+            f"There is no run {run_id} in {entity}/{project}.",
+            f"/{entity}/{project}",
+            f"See the runs of {project}",
+        )
     return _page(
         request, "run", f"{run_id} · {project}", entity=entity, project=project, run_id=run_id
     )

@@ -22,11 +22,27 @@ import abc
 from collections.abc import Iterator, Sequence
 from typing import Any, BinaryIO
 
-from heron.entities import FileInfo, KeyInfo, Project, RunInfo, RunKey, Series
+from heron.entities import (
+    FileInfo,
+    KeyInfo,
+    OutputPage,
+    Project,
+    RunGroup,
+    RunInfo,
+    RunKey,
+    Series,
+    View,
+)
+from heron.errors import NotFoundError
 from heron.records import Record
 
 DEFAULT_BUCKETS = 1000
+OUTPUT_PAGE = 1000
+"""Console output lines per :meth:`Store.read_output` page by default."""
+MAX_OUTPUT_PAGE = 10_000
 MAX_BUCKETS = 10_000
+MAX_VIEW_BYTES = 1 << 20
+"""The largest saved view spec, as JSON."""
 
 
 class BlobStore(abc.ABC):
@@ -117,6 +133,8 @@ class Store(abc.ABC):
         order: str | None = "-created_at",
         limit: int = 50,
         offset: int = 0,
+        search: str | None = None,
+        lite: bool = False,
     ) -> list[RunInfo]:
         """A page of a project's runs, filtered and ordered in the database.
 
@@ -126,15 +144,125 @@ class Store(abc.ABC):
         ``created_at``, ``run_id``, with ``$eq $ne $gt $gte $lt $lte $in $nin
         $regex $and $or`` (and ``{"tags": "x"}`` meaning "has tag x").
         ``order`` is a field of the same form with an optional ``+``/``-``
-        prefix (``"-summary_metrics.acc"``). Raises UsageError naming a bad
-        operator or field. An unknown project yields an empty list.
+        prefix (``"-summary_metrics.acc"``), or ``runtime`` (seconds from
+        ``created_at`` to ``ended_at``, or to the last heartbeat while running).
+        ``search`` keeps runs whose name, run id or one of whose tags holds it
+        (case-insensitive substring; ``%`` and ``_`` are plain characters).
+        ``lite`` leaves each run's ``metadata`` out (an empty dict), for tables.
+        Raises UsageError naming a bad operator or field. An unknown project
+        yields an empty list.
         """
 
     @abc.abstractmethod
     def count_runs(
-        self, entity: str, project: str, *, filters: dict[str, Any] | None = None
+        self,
+        entity: str,
+        project: str,
+        *,
+        filters: dict[str, Any] | None = None,
+        search: str | None = None,
     ) -> int:
         """How many runs :meth:`list_runs` would page through."""
+
+    # ------------------------------------------------------------------ project views
+
+    @abc.abstractmethod
+    def project_columns(self, entity: str, project: str) -> dict[str, list[str]]:
+        """Every config and summary key of the project's runs: ``{"config": [], "summary": []}``.
+
+        Nested dicts are flattened into dotted keys (``optimizer.name``), as
+        filters name them; lists and media values (dicts with ``_type``) are one
+        key each. Keys with a part starting with ``_`` (``_step``, ``_wandb``)
+        are left out. Each list is sorted; an unknown project gives empty lists.
+        """
+
+    @abc.abstractmethod
+    def project_keys(self, entity: str, project: str, stream: str = "history") -> list[KeyInfo]:
+        """The keys logged to a stream by any run of the project, sorted by name.
+
+        ``count`` is the number of runs that logged the key; ``min_step`` and
+        ``max_step`` span every run; ``numeric`` is True when every value of
+        every run was a number.
+        """
+
+    @abc.abstractmethod
+    def group_runs(
+        self,
+        entity: str,
+        project: str,
+        by: str,
+        *,
+        metrics: Sequence[str] = (),
+        filters: dict[str, Any] | None = None,
+        search: str | None = None,
+    ) -> list[RunGroup]:
+        """The runs matching ``filters``/``search`` grouped by their value of the field ``by``.
+
+        ``by`` is a filter field (``config.optimizer``, ``group``, ``job_type``,
+        ``state``, …; not ``tags``). Runs that lack the field form the group
+        whose value is None. For each field in ``metrics`` (``summary.acc``,
+        ``runtime``, …) a group's ``aggregates`` hold the min, max and mean of
+        its runs' numeric values of it. Groups are sorted by value: booleans,
+        numbers, strings, lists and dicts, then None.
+        """
+
+    def series_many(
+        self,
+        entity: str,
+        project: str,
+        run_ids: Sequence[str],
+        keys: Sequence[str],
+        *,
+        x_axis: str = "_step",
+        min_x: float | None = None,
+        max_x: float | None = None,
+        buckets: int = DEFAULT_BUCKETS,
+        stream: str = "history",
+    ) -> list[tuple[str, Series]]:
+        """:meth:`series` of each key of each run: ``(run_id, series)`` pairs, runs then keys.
+
+        Pairs come in the order of ``run_ids``, then of ``keys`` (repeats
+        dropped). A run that does not exist, or that lacks the key or the
+        ``x_axis`` key, is left out, so a chart of many runs never fails for
+        one of them.
+        """
+        out: list[tuple[str, Series]] = []
+        for run_id in dict.fromkeys(run_ids):
+            run = RunKey(entity, project, run_id)
+            try:
+                logged = {k.key for k in self.history_keys(run, stream)}
+            except NotFoundError:
+                continue
+            for key in dict.fromkeys(keys):
+                if key in logged and (x_axis == "_step" or x_axis in logged):
+                    out.append(
+                        (
+                            run_id,
+                            self.series(
+                                run,
+                                key,
+                                x_axis=x_axis,
+                                min_x=min_x,
+                                max_x=max_x,
+                                buckets=buckets,
+                                stream=stream,
+                            ),
+                        )
+                    )
+        return out
+
+    @abc.abstractmethod
+    def get_view(self, entity: str, project: str, name: str) -> View | None:
+        """The project's saved view called ``name``; None when there is none (or no project)."""
+
+    @abc.abstractmethod
+    def put_view(self, entity: str, project: str, name: str, spec: dict[str, Any]) -> View:
+        """Save (create or replace) a view of an existing project; return it.
+
+        ``name`` follows the project name rules; ``spec`` must be a JSON object
+        of at most :data:`MAX_VIEW_BYTES` bytes (UsageError otherwise). Raises
+        NotFoundError when the project does not exist.
+        """
 
     @abc.abstractmethod
     def get_run(self, run: RunKey) -> RunInfo:
@@ -235,6 +363,22 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def get_file(self, run: RunKey, name: str) -> FileInfo:
         """One run file entry; raises NotFoundError."""
+
+    @abc.abstractmethod
+    def read_output(
+        self, run: RunKey, *, start: int = 0, limit: int = OUTPUT_PAGE, search: str | None = None
+    ) -> OutputPage:
+        """A page of the run's console output (``output`` records), in line order.
+
+        ``lines`` holds ``(line_no, text)`` for at most ``limit`` (0 to
+        :data:`MAX_OUTPUT_PAGE`) lines with ``line_no >= start``; with
+        ``search``, only lines containing it (case-insensitive substring).
+        ``total`` counts all the run's lines (all matching lines, when
+        searching), whatever ``start`` and ``limit``. Tail a running run by
+        asking again with ``start`` = the last ``line_no`` seen + 1. Raises
+        NotFoundError for an unknown run, UsageError for a bad ``start`` or
+        ``limit``.
+        """
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -30,7 +30,17 @@ import httpx
 import orjson
 
 from heron._version import __version__
-from heron.entities import FileInfo, KeyInfo, Project, RunInfo, RunKey, Series
+from heron.entities import (
+    FileInfo,
+    KeyInfo,
+    OutputPage,
+    Project,
+    RunGroup,
+    RunInfo,
+    RunKey,
+    Series,
+    View,
+)
 from heron.errors import (
     ConflictError,
     HeronError,
@@ -42,7 +52,7 @@ from heron.errors import (
 )
 from heron.records import Record, decode_value, dumps_faithful
 from heron.settings import Settings
-from heron.store.base import DEFAULT_BUCKETS, BlobStore, Store
+from heron.store.base import DEFAULT_BUCKETS, OUTPUT_PAGE, BlobStore, Store
 from heron.store.blobs import check_sha256, file_digest
 
 T = TypeVar("T")
@@ -52,6 +62,9 @@ RUNS_PAGE = 10_000
 """Runs asked for per request (the server's most per page)."""
 HISTORY_PAGE = 100_000
 """History rows asked for per request (the server's most per page)."""
+SERIES_RUNS = 500
+SERIES_KEYS = 64
+"""Runs and keys asked for per multi-run series request (the server's most)."""
 SPOOL_MAX = 16 << 20
 """Downloaded blobs larger than this spill from memory to a temporary file."""
 _CHUNK = 1 << 20
@@ -177,22 +190,31 @@ class HttpStore(Store):
         order: str | None = "-created_at",
         limit: int = 50,
         offset: int = 0,
+        search: str | None = None,
+        lite: bool = False,
     ) -> list[RunInfo]:
         if limit < 0 or offset < 0:
             raise UsageError("limit and offset must not be negative")
         runs: list[RunInfo] = []
         while True:
             page = min(limit - len(runs), RUNS_PAGE)
-            data = self._runs_page(entity, project, filters, order, page, offset + len(runs))
+            data = self._runs_page(
+                entity, project, filters, order, page, offset + len(runs), search=search, lite=lite
+            )
             got = [RunInfo.from_dict(r) for r in data["runs"]]
             runs.extend(got)
             if len(got) < page or len(runs) >= limit:
                 return runs
 
     def count_runs(
-        self, entity: str, project: str, *, filters: dict[str, Any] | None = None
+        self,
+        entity: str,
+        project: str,
+        *,
+        filters: dict[str, Any] | None = None,
+        search: str | None = None,
     ) -> int:
-        return int(self._runs_page(entity, project, filters, None, 0, 0)["total"])
+        return int(self._runs_page(entity, project, filters, None, 0, 0, search=search)["total"])
 
     def _runs_page(
         self,
@@ -202,11 +224,94 @@ class HttpStore(Store):
         order: str | None,
         limit: int,
         offset: int,
+        *,
+        search: str | None = None,
+        lite: bool = False,
     ) -> Any:
         params: dict[str, Any] = {"order": order or "", "limit": limit, "offset": offset}
         if filters:
             params["filters"] = _dumps(filters).decode()
+        if search:
+            params["search"] = search
+        if lite:
+            params["lite"] = "true"
         return self._json("GET", f"/runs/{_segment(entity)}/{_segment(project)}", params=params)
+
+    # ------------------------------------------------------------------ project views
+
+    def project_columns(self, entity: str, project: str) -> dict[str, list[str]]:
+        data = self._json("GET", f"{_project_path(entity, project)}/columns")
+        return {"config": list(data["config"]), "summary": list(data["summary"])}
+
+    def project_keys(self, entity: str, project: str, stream: str = "history") -> list[KeyInfo]:
+        data = self._json(
+            "GET", f"{_project_path(entity, project)}/keys", params={"stream": stream}
+        )
+        return [KeyInfo.from_dict(k) for k in data["keys"]]
+
+    def group_runs(
+        self,
+        entity: str,
+        project: str,
+        by: str,
+        *,
+        metrics: Sequence[str] = (),
+        filters: dict[str, Any] | None = None,
+        search: str | None = None,
+    ) -> list[RunGroup]:
+        if isinstance(metrics, str):
+            raise UsageError("metrics must be a list of field names, not a string")
+        params = _params(
+            by=by,
+            metrics=list(metrics) or None,
+            filters=_dumps(filters).decode() if filters else None,
+            search=search or None,
+        )
+        data = self._json("GET", f"{_project_path(entity, project)}/groups", params=params)
+        return [RunGroup.from_dict(g) for g in data["groups"]]
+
+    def series_many(
+        self,
+        entity: str,
+        project: str,
+        run_ids: Sequence[str],
+        keys: Sequence[str],
+        *,
+        x_axis: str = "_step",
+        min_x: float | None = None,
+        max_x: float | None = None,
+        buckets: int = DEFAULT_BUCKETS,
+        stream: str = "history",
+    ) -> list[tuple[str, Series]]:
+        for name, names in (("run_ids", run_ids), ("keys", keys)):
+            if isinstance(names, str):
+                raise UsageError(f"{name} must be a list of strings, not a string")
+        run_list, key_list = list(dict.fromkeys(run_ids)), list(dict.fromkeys(keys))
+        found: dict[tuple[str, str], Series] = {}
+        for i in range(0, len(run_list), SERIES_RUNS):
+            for j in range(0, len(key_list), SERIES_KEYS):
+                body = {
+                    "runs": run_list[i : i + SERIES_RUNS],
+                    "keys": key_list[j : j + SERIES_KEYS],
+                    "x_axis": x_axis,
+                    "min_x": min_x,
+                    "max_x": max_x,
+                    "buckets": buckets,
+                    "stream": stream,
+                }
+                path = f"{_project_path(entity, project)}/series"
+                for item in self._json("POST", path, content=_dumps(body))["series"]:
+                    found[(item["run_id"], item["key"])] = Series.from_dict(item)
+        return [(r, found[(r, k)]) for r in run_list for k in key_list if (r, k) in found]
+
+    def get_view(self, entity: str, project: str, name: str) -> View | None:
+        data = self._json("GET", f"{_project_path(entity, project)}/views/{_segment(name)}")
+        return None if data["spec"] is None else cast(View, View.from_dict(data))
+
+    def put_view(self, entity: str, project: str, name: str, spec: dict[str, Any]) -> View:
+        path = f"{_project_path(entity, project)}/views/{_segment(name)}"
+        data = self._json("PUT", path, content=_dumps({"spec": spec}))
+        return cast(View, View.from_dict(data))
 
     def get_run(self, run: RunKey) -> RunInfo:
         return cast(RunInfo, RunInfo.from_dict(self._json("GET", _run_path(run))))
@@ -284,6 +389,12 @@ class HttpStore(Store):
     def get_file(self, run: RunKey, name: str) -> FileInfo:
         data = self._json("GET", f"{_run_path(run)}/files", params={"name": name})
         return cast(FileInfo, FileInfo.from_dict(data["files"][0]))
+
+    def read_output(
+        self, run: RunKey, *, start: int = 0, limit: int = OUTPUT_PAGE, search: str | None = None
+    ) -> OutputPage:
+        params = _params(start=start, limit=limit, search=search or None)
+        return OutputPage.from_dict(self._json("GET", f"{_run_path(run)}/output", params=params))
 
     def close(self) -> None:
         self._client.close()
@@ -458,6 +569,10 @@ class HttpBlobStore(BlobStore):
 
 def _run_path(run: RunKey) -> str:
     return f"/runs/{_segment(run.entity)}/{_segment(run.project)}/{_segment(run.run_id)}"
+
+
+def _project_path(entity: str, project: str) -> str:
+    return f"/projects/{_segment(entity)}/{_segment(project)}"
 
 
 def _segment(value: str) -> str:

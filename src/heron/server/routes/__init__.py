@@ -5,7 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from heron.server.deps import authenticate
-from heron.server.routes import blobs, files, health, history, projects, runs
+from heron.server.routes import (
+    blobs,
+    files,
+    health,
+    history,
+    output,
+    project_views,
+    projects,
+    runs,
+)
 from heron.server.schemas import ERROR_RESPONSES
 
 API_PREFIX = "/api/v1"
@@ -16,7 +25,7 @@ def api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(health.router)
     guarded = APIRouter(dependencies=[Depends(authenticate)], responses=ERROR_RESPONSES)
-    for module in (projects, runs, history, files, blobs):
+    for module in (projects, project_views, runs, history, output, files, blobs):
         guarded.include_router(module.router)
     api.include_router(guarded)
     return api

@@ -40,20 +40,39 @@ def list_runs(
     ] = "-created_at",
     limit: Annotated[int, Query(ge=0, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
+    search: Annotated[
+        str | None, Query(description="Case-insensitive substring of the name, run id or a tag.")
+    ] = None,
+    lite: Annotated[bool, Query(description="Leave each run's metadata out (for tables).")] = False,
 ) -> Response:
-    """A page of a project's runs and how many match in all (``total``)."""
+    """A page of a project's runs and how many match in all (``total``).
+
+    ``order`` takes the filter fields and ``runtime``.
+    """
     check_name("entity", entity)
     check_name("project", project)
-    query = _parse_filters(filters)
+    query = parse_filters(filters)
+    search = search or None
     runs = (
         store.list_runs(
-            entity, project, filters=query, order=order or None, limit=limit, offset=offset
+            entity,
+            project,
+            filters=query,
+            order=order or None,
+            limit=limit,
+            offset=offset,
+            search=search,
+            lite=lite,
         )
         if limit
         else []
     )
-    total = store.count_runs(entity, project, filters=query)
-    return JSONResponse({"runs": [r.to_dict() for r in runs], "total": total})
+    total = store.count_runs(entity, project, filters=query, search=search)
+    rows = [r.to_dict() for r in runs]
+    if lite:
+        for row in rows:
+            del row["metadata"]
+    return JSONResponse({"runs": rows, "total": total})
 
 
 @router.get("/runs/{entity}/{project}/{run_id}", response_model=RunOut)
@@ -132,7 +151,8 @@ def watermark(
     return JSONResponse({"watermark": store.watermark(run, stream)})
 
 
-def _parse_filters(raw: str | None) -> dict[str, Any] | None:
+def parse_filters(raw: str | None) -> dict[str, Any] | None:
+    """The ``filters`` query parameter: JSON text of a filter dict (NaN tags decoded)."""
     if raw is None or raw == "":
         return None
     try:

@@ -2,9 +2,12 @@
 
 >>> where = run_filter({"config.lr": {"$gt": 0.01}, "tags": "baseline"}, "sqlite")
 >>> keys = run_order("-summary_metrics.acc", "sqlite")
+>>> found = run_search("resnet", "sqlite")
+
 
 Fields are the run columns (``state``, ``name``/``display_name``, ``group``,
-``job_type``, ``created_at``, ``run_id``, …), ``tags``, and paths into the JSON
+``job_type``, ``created_at``, ``run_id``, …), ``runtime`` (seconds from ``created_at`` to
+``ended_at``, or to the last heartbeat while the run runs), ``tags``, and paths into the JSON
 columns: ``config.<key>[.<nested>…]`` and ``summary_metrics.<key>`` (alias
 ``summary.<key>``). JSON values are compared by type, as MongoDB does: a number
 matches numbers only, a string strings only, so one run whose ``config.lr``
@@ -15,7 +18,7 @@ PostgreSQL. ``$ne`` and ``$nin`` also match runs that lack the field.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -44,6 +47,7 @@ COLUMN_FIELDS: dict[str, sa.ColumnElement[Any]] = {
     "notes": _c.notes,
     "exit_code": _c.exit_code,
     "last_step": _c.last_step,
+    "runtime": sa.func.coalesce(_c.ended_at, _c.heartbeat_at, type_=sa.Float) - _c.created_at,
 }
 JSON_FIELDS: dict[str, sa.ColumnElement[Any]] = {
     "config": _c.config,
@@ -101,6 +105,17 @@ class _Column:
     def order(self) -> list[sa.ColumnElement[Any]]:
         return [self.column]
 
+    def group_terms(self) -> list[sa.ColumnElement[Any]]:
+        return [self.column]
+
+    def group_value(self, terms: Sequence[Any]) -> Any:
+        return terms[0]
+
+    def numeric(self) -> sa.ColumnElement[Any]:
+        if not isinstance(self.column.type, (sa.Integer, sa.Float)):
+            raise UsageError(f"{self.name} is not a number: aggregate a numeric field")
+        return self.column
+
 
 class _Json:
     """A path into a JSON column, compared by the JSON type of the value there."""
@@ -121,6 +136,7 @@ class _Json:
             self._json_eq: Callable[[Any], sa.ColumnElement[bool]] = lambda v: (
                 node == sa.cast(sa.literal(orjson.dumps(v).decode(), sa.Text), JSONB)
             )
+            self._raw = text
         else:
             json_path = "$" + "".join(f'."{part}"' for part in path)
             value = sa.func.json_extract(column, json_path)
@@ -133,6 +149,7 @@ class _Json:
                 self.type.in_(["array", "object"]),
                 value == sa.func.json(orjson.dumps(v).decode()),
             )
+            self._raw = value
 
     def eq(self, value: Any) -> sa.ColumnElement[bool]:
         if value is None:
@@ -163,8 +180,30 @@ class _Json:
     def order(self) -> list[sa.ColumnElement[Any]]:
         return [self.number, self.text]
 
+    def group_terms(self) -> list[sa.ColumnElement[Any]]:
+        """The JSON type there and the value (SQL value or text), to group by."""
+        return [self.type, self._raw]
 
-def _field(name: Any, dialect: str, what: str = "filter") -> _Column | _Json:
+    def group_value(self, terms: Sequence[Any]) -> Any:
+        """The Python value of a row of :meth:`group_terms` (None for absent or null)."""
+        kind, raw = terms
+        if kind in (None, "null") or raw is None:
+            return None
+        if kind in ("true", "false", "boolean"):
+            return kind == "true" or raw in (True, 1, "true")
+        if kind in ("integer", "real", "text", "string"):
+            return raw
+        if kind == "number":  # PostgreSQL gives the JSON text of the number
+            number = float(raw)
+            return int(raw) if number.is_integer() and raw.lstrip("-").isdigit() else number
+        return orjson.loads(raw)  # arrays and objects, as JSON text
+
+    def numeric(self) -> sa.ColumnElement[Any]:
+        return self.number
+
+
+def field_of(name: Any, dialect: str, what: str = "filter") -> _Column | _Json:
+    """The field called ``name`` (a column, or a path into config or summary)."""
     if not isinstance(name, str):
         raise UsageError(f"unknown {what} field {name!r}: {_FIELDS_HELP}")
     if name in COLUMN_FIELDS:
@@ -235,7 +274,7 @@ def _condition(field_name: str, op: str, value: Any, dialect: str) -> sa.ColumnE
         )
     if field_name == "tags":
         return _tag_condition(op, value, dialect)
-    field = _field(field_name, dialect)
+    field = field_of(field_name, dialect)
     if op == "$eq":
         return field.eq(value)
     if op == "$ne":
@@ -293,6 +332,26 @@ def run_order(order: str | None, dialect: str) -> list[sa.ColumnElement[Any]]:
     name = order[1:] if order[:1] in "+-" else order
     if name == "tags":
         raise UsageError("runs cannot be ordered by tags")
-    field = _field(name, dialect, "order")
+    field = field_of(name, dialect, "order")
     terms = [(e.desc() if descending else e.asc()).nulls_last() for e in field.order()]
     return [*terms, runs.c.id.desc() if descending else runs.c.id.asc()]
+
+
+def run_search(text: str | None, dialect: str) -> sa.ColumnElement[bool]:
+    """Runs whose name, run id or a tag holds ``text``, ignoring case (LIKE wildcards escaped)."""
+    if text is None or text == "":
+        return sa.true()
+    if not isinstance(text, str):
+        raise UsageError(f"search must be a string, not {text!r}")
+    return sa.or_(
+        runs.c.name.icontains(text, autoescape=True),
+        runs.c.run_id.icontains(text, autoescape=True),
+        _has_tag(dialect, lambda c: c.icontains(text, autoescape=True)),
+    )
+
+
+def group_field(name: Any, dialect: str) -> _Column | _Json:
+    """The field to group runs by; any filter field but ``tags`` (a run has many)."""
+    if name == "tags":
+        raise UsageError("runs cannot be grouped by tags (a run has many); group by another field")
+    return field_of(name, dialect, "group")

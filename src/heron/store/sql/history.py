@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain, groupby
 from typing import TYPE_CHECKING, Any
@@ -319,35 +319,65 @@ def load_points(
     conn: sa.Connection, key_ids: Sequence[int], lo: int | None = None, hi: int | None = None
 ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """Numeric points per key id with ``lo <= step < hi``: (steps int64, values float64)."""
-    np = _np()
+    return {key_id: (steps, values) for key_id, steps, values in iter_points(conn, key_ids, lo, hi)}
+
+
+def iter_points(
+    conn: sa.Connection, key_ids: Sequence[int], lo: int | None = None, hi: int | None = None
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """``(key_id, steps, values)`` of each key with points in ``lo <= step < hi``, key by key.
+
+    Steps come sorted and unique (of equal steps, the point written last). The
+    chunks stream from one query in index order (ordering by chunk id would make
+    the database sort the blobs); a caller that lets go of each key's arrays
+    before the next keeps memory flat, and the allocator reuses the same pages,
+    which matters more than it seems: fresh pages for a few hundred MB of
+    points cost more than reading them.
+    """
     if not key_ids:
-        return {}
+        return
     c = history_chunks
-    query = sa.select(c.c.key_id, c.c.steps, c.c["values"]).where(c.c.key_id.in_(list(key_ids)))
+    query = sa.select(c.c.key_id, c.c.id, c.c.steps, c.c["values"]).where(
+        c.c.key_id.in_(list(key_ids))
+    )
     if lo is not None:
         query = query.where(c.c.last_step >= lo)
     if hi is not None:
         query = query.where(c.c.first_step < hi)
-    parts: dict[int, tuple[list[bytes], list[bytes]]] = defaultdict(lambda: ([], []))
-    for key_id, steps, values in conn.execute(query.order_by(c.c.key_id, c.c.id)):
-        parts[key_id][0].append(steps)
-        parts[key_id][1].append(values)
-    out = {}
-    for key_id, (steps_parts, values_parts) in parts.items():
-        steps = np.frombuffer(b"".join(steps_parts), dtype="<i8")
-        values = np.frombuffer(b"".join(values_parts), dtype="<f8")
-        if len(steps) > 1 and not bool(np.all(steps[1:] > steps[:-1])):
-            order = np.argsort(steps, kind="stable")
-            steps, values = steps[order], values[order]
-            keep = np.ones(len(steps), dtype=bool)
-            keep[:-1] = steps[1:] != steps[:-1]  # the last written of equal steps wins
-            steps, values = steps[keep], values[keep]
-        if lo is not None or hi is not None:
-            first = 0 if lo is None else int(np.searchsorted(steps, lo, "left"))
-            last = len(steps) if hi is None else int(np.searchsorted(steps, hi, "left"))
-            steps, values = steps[first:last], values[first:last]
-        out[key_id] = (steps, values)
-    return out
+    rows = conn.execute(query.order_by(c.c.key_id, c.c.first_step))
+    for key_id, chunks in groupby(rows, key=_first):
+        yield key_id, *_key_points(list(chunks), lo, hi)
+
+
+def _first(row: Any) -> Any:
+    return row[0]
+
+
+def _chunk_id(row: Any) -> Any:
+    return row[1]
+
+
+def _key_points(chunks: list[Any], lo: int | None, hi: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """One key's points from its chunk rows ``(key_id, chunk_id, steps, values)``."""
+    np = _np()
+    if len(chunks) == 1:
+        steps = np.frombuffer(chunks[0][2], dtype="<i8")
+        values = np.frombuffer(chunks[0][3], dtype="<f8")
+    else:
+        chunks.sort(key=_chunk_id)  # in write order, for "last written wins"
+        steps = np.frombuffer(b"".join([chunk[2] for chunk in chunks]), dtype="<i8")
+        values = np.frombuffer(b"".join([chunk[3] for chunk in chunks]), dtype="<f8")
+    if len(steps) > 1 and not bool(np.all(steps[1:] > steps[:-1])):
+        order = np.argsort(steps, kind="stable")
+        steps, values = steps[order], values[order]
+        keep = np.ones(len(steps), dtype=bool)
+        keep[:-1] = steps[1:] != steps[:-1]  # the last written of equal steps wins
+        steps, values = steps[keep], values[keep]
+    if lo is not None or hi is not None:
+        first = 0 if lo is None else int(np.searchsorted(steps, lo, "left"))
+        last = len(steps) if hi is None else int(np.searchsorted(steps, hi, "left"))
+        steps, values = steps[first:last], values[first:last]
+    return steps, values
 
 
 def load_other(
@@ -504,6 +534,24 @@ def sample_rows(conn: sa.Connection, keys: list[KeyRow], samples: int) -> list[d
 
 # ====================================================================== series
 
+SERIES_BATCH_KEYS = 4096
+""":func:`series_many` reads the chunks of at most this many keys per query."""
+
+
+def check_series_args(buckets: Any, min_x: Any, max_x: Any) -> None:
+    if not isinstance(buckets, int) or not 1 <= buckets <= MAX_BUCKETS:
+        raise UsageError(f"buckets must be an integer from 1 to {MAX_BUCKETS}, not {buckets!r}")
+    for name, bound in (("min_x", min_x), ("max_x", max_x)):
+        if bound is not None and (not isinstance(bound, (int, float)) or math.isnan(bound)):
+            raise UsageError(f"{name} must be a number, not {bound!r}")
+
+
+def _step_bounds(min_x: float | None, max_x: float | None) -> tuple[int | None, int | None]:
+    """The step range ``lo <= step < hi`` of the x range, when x is ``_step``."""
+    lo = None if min_x is None else math.ceil(min_x) if math.isfinite(min_x) else None
+    hi = None if max_x is None else math.floor(max_x) + 1 if math.isfinite(max_x) else None
+    return lo, hi
+
 
 def series(
     conn: sa.Connection,
@@ -517,73 +565,179 @@ def series(
     buckets: int,
 ) -> Series:
     """A key's numeric points over ``x_axis``, bucketed into at most ``buckets`` entries."""
-    if not isinstance(buckets, int) or not 1 <= buckets <= MAX_BUCKETS:
-        raise UsageError(f"buckets must be an integer from 1 to {MAX_BUCKETS}, not {buckets!r}")
-    for name, bound in (("min_x", min_x), ("max_x", max_x)):
-        if bound is not None and (not isinstance(bound, (int, float)) or math.isnan(bound)):
-            raise UsageError(f"{name} must be a number, not {bound!r}")
-    np = _np()
-    empty = Series(key, x_axis, [], [], [], [], [], [], False, 0)
+    check_series_args(buckets, min_x, max_x)
+    empty = _empty(key, x_axis)
     wanted = [key] if x_axis == "_step" else [key, x_axis]
-    found = {k.key: k for k in key_rows(conn, run_pk, code, wanted)}
+    found = {k.key: k.id for k in key_rows(conn, run_pk, code, wanted)}
     if key not in found or (x_axis != "_step" and x_axis not in found):
         return empty
+    lo, hi = _step_bounds(min_x, max_x) if x_axis == "_step" else (None, None)
+    points = load_points(conn, list(found.values()), lo, hi)
+    return _series_of(points, found, key, x_axis, min_x, max_x, buckets)
+
+
+def series_many(
+    conn: sa.Connection,
+    runs: dict[int, str],
+    code: int,
+    keys: Sequence[str],
+    *,
+    x_axis: str,
+    min_x: float | None,
+    max_x: float | None,
+    buckets: int,
+) -> list[tuple[str, Series]]:
+    """:func:`series` of each key of each run (``{run pk: run id}``), as ``(run_id, series)``.
+
+    Runs lacking a key (or the x axis key) are left out. The key rows come in
+    one query and the chunks in one more per :data:`SERIES_BATCH_KEYS` keys;
+    each key's points are bucketed as soon as they are read (with the x axis
+    key, once both are), so memory holds a few keys' points at a time.
+    """
+    check_series_args(buckets, min_x, max_x)
+    keys = list(dict.fromkeys(keys))
+    if not runs or not keys:
+        return []
+    on_steps = x_axis == "_step"
+    wanted = keys if on_steps else [*keys, x_axis]
+    t = history_keys
+    query = sa.select(t.c.run, t.c.key, t.c.id).where(
+        t.c.run.in_(list(runs)), t.c.stream == code, t.c.key.in_(wanted)
+    )
+    found: dict[int, dict[str, int]] = defaultdict(dict)
+    for run_pk, key, key_id in conn.execute(query):
+        found[run_pk][key] = key_id
+    charted = [pk for pk in runs if pk in found and (on_steps or x_axis in found[pk])]
+    owner = {key_id: (pk, key) for pk in charted for key, key_id in found[pk].items()}
+    lo, hi = _step_bounds(min_x, max_x) if on_steps else (None, None)
+    done: dict[tuple[int, str], Series] = {}
+    pending: dict[int, dict[int, tuple[np.ndarray, np.ndarray]]] = defaultdict(dict)
+
+    def chart(pk: int, points: dict[int, tuple[np.ndarray, np.ndarray]], key: str) -> None:
+        done[(pk, key)] = _series_of(points, found[pk], key, x_axis, min_x, max_x, buckets)
+
+    key_ids = list(owner)
+    for i in range(0, len(key_ids), SERIES_BATCH_KEYS):
+        for key_id, steps, values in iter_points(conn, key_ids[i : i + SERIES_BATCH_KEYS], lo, hi):
+            pk, key = owner[key_id]
+            if on_steps:
+                chart(pk, {key_id: (steps, values)}, key)
+                continue
+            pending[pk][key_id] = (steps, values)
+            if len(pending[pk]) == len(found[pk]):  # the run's keys and its x axis are in
+                points = pending.pop(pk)
+                for name in keys:
+                    if name in found[pk]:
+                        chart(pk, points, name)
+    for pk, points in pending.items():  # runs with a key that has no numeric points
+        for name in keys:
+            if name in found[pk]:
+                chart(pk, points, name)
+    return [
+        (runs[pk], done.get((pk, key)) or _empty(key, x_axis))
+        for pk in charted
+        for key in keys
+        if key in found[pk]
+    ]
+
+
+def _empty(key: str, x_axis: str) -> Series:
+    return Series(key, x_axis, [], [], [], [], [], [], False, 0)
+
+
+def _series_of(
+    points: dict[int, tuple[np.ndarray, np.ndarray]],
+    key_ids: dict[str, int],
+    key: str,
+    x_axis: str,
+    min_x: float | None,
+    max_x: float | None,
+    buckets: int,
+) -> Series:
+    """The series of ``key`` from loaded points (by key id; ``key_ids`` maps names to ids)."""
+    np = _np()
+    empty = _empty(key, x_axis)
+    y_points = points.get(key_ids[key])
+    if y_points is None:
+        return empty
     if x_axis == "_step":
-        lo = None if min_x is None else math.ceil(min_x) if math.isfinite(min_x) else None
-        hi = None if max_x is None else math.floor(max_x) + 1 if math.isfinite(max_x) else None
-        points = load_points(conn, [found[key].id], lo, hi)
-        if found[key].id not in points:
-            return empty
-        steps, y = points[found[key].id]
-        x = steps.astype(np.float64)
+        # iter_points cut the steps to the x range already, sorted and unique; they stay
+        # ints here, so bucketing needs no float copy of them.
+        x, y = y_points
     else:
-        points = load_points(conn, [found[key].id, found[x_axis].id])
-        if found[key].id not in points or found[x_axis].id not in points:
+        x_points = points.get(key_ids[x_axis])
+        if x_points is None:
             return empty
-        y_steps, y_all = points[found[key].id]
-        x_steps, x_all = points[found[x_axis].id]
-        _, iy, ix = np.intersect1d(y_steps, x_steps, assume_unique=True, return_indices=True)
-        y, x = y_all[iy], x_all[ix]
-    keep = np.isfinite(x)
-    if min_x is not None:
-        keep &= x >= min_x
-    if max_x is not None:
-        keep &= x <= max_x
-    x, y = x[keep], y[keep]
-    if len(x) > 1 and not bool(np.all(x[1:] >= x[:-1])):
-        order = np.argsort(x, kind="stable")
-        x, y = x[order], y[order]
+        y_steps, y_all = y_points
+        x_steps, x_all = x_points
+        if len(y_steps) == len(x_steps) and bool(np.array_equal(y_steps, x_steps)):
+            x, y = x_all, y_all  # logged together: every step pairs up
+        else:
+            _, iy, ix = np.intersect1d(y_steps, x_steps, assume_unique=True, return_indices=True)
+            y, x = y_all[iy], x_all[ix]
+        keep = np.isfinite(x)
+        if min_x is not None:
+            keep &= x >= min_x
+        if max_x is not None:
+            keep &= x <= max_x
+        if not bool(keep.all()):
+            x, y = x[keep], y[keep]
+        if len(x) > 1 and not bool(np.all(x[1:] >= x[:-1])):
+            order = np.argsort(x, kind="stable")
+            x, y = x[order], y[order]
+    return _bucketed(key, x_axis, x, y, min_x, max_x, buckets)
+
+
+def _bucketed(
+    key: str,
+    x_axis: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    min_x: float | None,
+    max_x: float | None,
+    buckets: int,
+) -> Series:
+    """Points (``x`` sorted, finite, inside the range) cut into equal-width x buckets."""
+    np = _np()
     total = len(x)
     if total == 0:
-        return empty
+        return _empty(key, x_axis)
     if total <= buckets:
         ys = _floats(y)
-        return Series(
-            key, x_axis, x.tolist(), ys, list(ys), list(ys), list(ys), [1] * total, False, total
-        )
+        xs = x.astype(np.float64, copy=False).tolist()
+        return Series(key, x_axis, xs, ys, list(ys), list(ys), list(ys), [1] * total, False, total)
     lo_x = float(x[0]) if min_x is None or not math.isfinite(min_x) else float(min_x)
     hi_x = float(x[-1]) if max_x is None or not math.isfinite(max_x) else float(max_x)
     width = (hi_x - lo_x) / buckets
     if width > 0:
-        index = np.clip(((x - lo_x) / width).astype(np.int64), 0, buckets - 1)
+        # Bucket i holds lo_x + i * width <= x < lo_x + (i + 1) * width (the last one, x = hi_x
+        # too); x is sorted, so its starts are found by binary search, not point by point.
+        edges = lo_x + np.arange(1, buckets) * width
+        if x.dtype.kind == "i":  # steps: the first step >= an edge is the first >= its ceiling
+            edges = np.ceil(edges).astype(x.dtype)
+        starts = np.r_[0, np.searchsorted(x, edges, "left")]
+        starts = starts[np.r_[True, starts[1:] != starts[:-1]] & (starts < total)]
     else:
-        index = np.zeros(total, dtype=np.int64)
-    starts = np.flatnonzero(np.r_[True, index[1:] != index[:-1]])
+        starts = np.zeros(1, dtype=np.int64)
     ends = np.r_[starts[1:], total]
-    valid = ~np.isnan(y)
-    counted = np.add.reduceat(valid.astype(np.int64), starts)
-    sums = np.add.reduceat(np.where(valid, y, 0.0), starts)
+    counts = ends - starts
+    sums = np.add.reduceat(y, starts)
+    counted = counts
+    if np.isnan(sums).any():  # only then is it worth leaving NaN points out point by point
+        valid = ~np.isnan(y)
+        counted = np.add.reduceat(valid.astype(np.int64), starts)
+        sums = np.add.reduceat(np.where(valid, y, 0.0), starts)
     with np.errstate(invalid="ignore", divide="ignore"):
         means = np.where(counted > 0, sums / np.maximum(counted, 1), np.nan)
     return Series(
         key=key,
         x_axis=x_axis,
-        x=x[ends - 1].tolist(),
+        x=x[ends - 1].astype(np.float64, copy=False).tolist(),
         min=_floats(np.fmin.reduceat(y, starts)),
         max=_floats(np.fmax.reduceat(y, starts)),
         mean=_floats(means),
         last=_floats(y[ends - 1]),
-        count=(ends - starts).tolist(),
+        count=counts.tolist(),
         sampled=True,
         total_points=total,
     )
@@ -591,4 +745,6 @@ def series(
 
 def _floats(values: np.ndarray) -> list[float | None]:
     """Floats for JSON: NaN becomes None (±Inf stay)."""
+    if not _np().isnan(values).any():
+        return values.tolist()
     return [None if v != v else v for v in values.tolist()]

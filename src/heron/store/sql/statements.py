@@ -26,6 +26,7 @@ from heron.store.sql.tables import (
     history_values,
     projects,
     run_files,
+    run_output,
     run_streams,
     runs,
 )
@@ -57,6 +58,9 @@ class PerDialect:
 
 RUN_COLUMNS = [projects.c.entity, projects.c.name.label("project"), *(c for c in runs.c)]
 """A run row as readers see it: its project's entity and name, and every runs column."""
+
+RUN_COLUMNS_LITE = [c for c in RUN_COLUMNS if c.name != "metadata"]
+"""A run row for tables: :data:`RUN_COLUMNS` without ``metadata`` (the biggest, least shown)."""
 
 FIND_RUN = (
     sa.select(*RUN_COLUMNS)
@@ -193,3 +197,13 @@ def _upsert_file(insert: Any, dialect: str) -> Any:
 
 UPSERT_FILE = PerDialect(_upsert_file)
 """Per dialect: record a run file, or point an existing name at its new content."""
+
+
+# ---------------------------------------------------------------------- console output
+
+INSERT_OUTPUT = PerDialect(
+    lambda insert, _: insert(run_output).on_conflict_do_nothing(
+        index_elements=[run_output.c.run, run_output.c.line_no]
+    )
+)
+"""Per dialect: store console lines; a line number already stored keeps its text (replays)."""

@@ -32,22 +32,26 @@ from heron.entities import (
     STREAMS,
     FileInfo,
     KeyInfo,
+    OutputPage,
     Project,
+    RunGroup,
     RunInfo,
     RunKey,
     Series,
+    View,
     check_name,
     check_run_id,
+    cut_output_line,
 )
 from heron.errors import InvalidValueError, NotFoundError, UsageError
 from heron.records import RECORD_TYPES, Record, decode_value, encode_nonfinite
 from heron.settings import Settings
-from heron.store.base import DEFAULT_BUCKETS, BlobStore, Store
+from heron.store.base import DEFAULT_BUCKETS, MAX_OUTPUT_PAGE, OUTPUT_PAGE, BlobStore, Store
 from heron.store.blobs import LocalBlobStore, check_sha256
-from heron.store.sql import history, migrate
+from heron.store.sql import history, migrate, project_queries
 from heron.store.sql import statements as q
 from heron.store.sql.engine import create_engine, read, write
-from heron.store.sql.filters import run_filter, run_order
+from heron.store.sql.filters import run_filter, run_order, run_search
 from heron.store.sql.tables import (
     STREAM_CODES,
     history_chunks,
@@ -55,6 +59,7 @@ from heron.store.sql.tables import (
     history_values,
     projects,
     run_files,
+    run_output,
     run_streams,
     runs,
 )
@@ -190,6 +195,7 @@ class SqlStore(Store):
             conn.execute(history_chunks.delete().where(history_chunks.c.key_id.in_(key_ids)))
             conn.execute(history_keys.delete().where(history_keys.c.run == pk))
             conn.execute(run_files.delete().where(run_files.c.run == pk))
+            conn.execute(run_output.delete().where(run_output.c.run == pk))
             conn.execute(run_streams.delete().where(run_streams.c.run == pk))
             conn.execute(runs.delete().where(runs.c.id == pk))
 
@@ -223,28 +229,114 @@ class SqlStore(Store):
         order: str | None = "-created_at",
         limit: int = 50,
         offset: int = 0,
+        search: str | None = None,
+        lite: bool = False,
     ) -> list[RunInfo]:
         for name, value in (("limit", limit), ("offset", offset)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise UsageError(f"{name} must be a non-negative integer, not {value!r}")
-        where = run_filter(filters, self.dialect)
+        where = self._where(filters, search)
         order_by = run_order(order, self.dialect)
-        query = self._project_runs(entity, project, where).order_by(*order_by)
+        query = self._project_runs(entity, project, where, lite=lite).order_by(*order_by)
         query = query.limit(limit).offset(offset)
         self._mark_crashed(entity, project)
         with read(self.engine) as conn:
             return [_run_info(row._mapping) for row in conn.execute(query)]
 
     def count_runs(
-        self, entity: str, project: str, *, filters: dict[str, Any] | None = None
+        self,
+        entity: str,
+        project: str,
+        *,
+        filters: dict[str, Any] | None = None,
+        search: str | None = None,
     ) -> int:
-        where = run_filter(filters, self.dialect)
-        query = sa.select(sa.func.count()).select_from(
-            self._project_runs(entity, project, where).subquery()
+        query = (
+            sa.select(sa.func.count())
+            .select_from(runs)
+            .join(projects, projects.c.id == runs.c.project_id)
+            .where(self._scope(entity, project, filters, search))
         )
         self._mark_crashed(entity, project)
         with read(self.engine) as conn:
             return int(conn.execute(query).scalar_one())
+
+    # ------------------------------------------------------------------ project views
+
+    def project_columns(self, entity: str, project: str) -> dict[str, list[str]]:
+        with read(self.engine) as conn:
+            return project_queries.columns(conn, self._project_id(conn, entity, project))
+
+    def project_keys(self, entity: str, project: str, stream: str = "history") -> list[KeyInfo]:
+        code = _stream_code(stream)
+        with read(self.engine) as conn:
+            return project_queries.keys(conn, self._project_id(conn, entity, project), code)
+
+    def group_runs(
+        self,
+        entity: str,
+        project: str,
+        by: str,
+        *,
+        metrics: Sequence[str] = (),
+        filters: dict[str, Any] | None = None,
+        search: str | None = None,
+    ) -> list[RunGroup]:
+        scope = self._scope(entity, project, filters, search)
+        self._mark_crashed(entity, project)
+        with read(self.engine) as conn:
+            return project_queries.group(conn, scope, by, metrics)
+
+    def series_many(
+        self,
+        entity: str,
+        project: str,
+        run_ids: Sequence[str],
+        keys: Sequence[str],
+        *,
+        x_axis: str = "_step",
+        min_x: float | None = None,
+        max_x: float | None = None,
+        buckets: int = DEFAULT_BUCKETS,
+        stream: str = "history",
+    ) -> list[tuple[str, Series]]:
+        code = _stream_code(stream)
+        for name, names in (("run_ids", run_ids), ("keys", keys)):
+            if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+                raise UsageError(f"{name} must be a list of strings, not {names!r}")
+        wanted = list(dict.fromkeys(run_ids))
+        query = (
+            sa.select(runs.c.id, runs.c.run_id)
+            .join(projects, projects.c.id == runs.c.project_id)
+            .where(projects.c.entity == entity, projects.c.name == project)
+            .where(runs.c.run_id.in_(wanted))
+        )
+        with read(self.engine) as conn:
+            found = {run_id: pk for pk, run_id in conn.execute(query)}
+            pks = {found[r]: r for r in wanted if r in found}  # in the caller's order
+            return history.series_many(
+                conn,
+                pks,
+                code,
+                keys,
+                x_axis=x_axis,
+                min_x=min_x,
+                max_x=max_x,
+                buckets=buckets,
+            )
+
+    def get_view(self, entity: str, project: str, name: str) -> View | None:
+        with read(self.engine) as conn:
+            return project_queries.get_view(conn, self._project_id(conn, entity, project), name)
+
+    def put_view(self, entity: str, project: str, name: str, spec: dict[str, Any]) -> View:
+        check_name("view", name)
+        stored = project_queries.check_spec(spec)
+        with write(self.engine) as conn:
+            project_id = self._project_id(conn, entity, project)
+            if project_id is None:
+                raise NotFoundError(f"project {entity}/{project} not found")
+            return project_queries.put_view(conn, project_id, name, stored, time.time())
 
     def get_run(self, run: RunKey) -> RunInfo:
         with read(self.engine) as conn:
@@ -347,6 +439,29 @@ class SqlStore(Store):
             raise NotFoundError(f"run {run.path} has no file {name!r}")
         return FileInfo(*row)
 
+    def read_output(
+        self, run: RunKey, *, start: int = 0, limit: int = OUTPUT_PAGE, search: str | None = None
+    ) -> OutputPage:
+        _check_int("start", start, minimum=0)
+        _check_int("limit", limit, minimum=0)
+        if limit > MAX_OUTPUT_PAGE:
+            raise UsageError(f"limit must be at most {MAX_OUTPUT_PAGE}, not {limit}")
+        o = run_output
+        with read(self.engine) as conn:
+            pk = self._run_pk(conn, run)
+            where = [o.c.run == pk]
+            if search:
+                where.append(o.c.text.icontains(search, autoescape=True))
+            total = conn.execute(sa.select(sa.func.count()).where(*where)).scalar_one()
+            query = (
+                sa.select(o.c.line_no, o.c.text)
+                .where(*where, o.c.line_no >= start)
+                .order_by(o.c.line_no)
+                .limit(limit)
+            )
+            lines = [(int(n), text) for n, text in conn.execute(query)]
+        return OutputPage(lines, int(total))
+
     # ================================================================== helpers
 
     def _find(
@@ -380,13 +495,32 @@ class SqlStore(Store):
             raise _run_not_found(run)
         return int(row["id"])
 
-    def _project_runs(self, entity: str, project: str, where: Any) -> sa.Select[Any]:
+    def _project_runs(
+        self, entity: str, project: str, where: Any, *, lite: bool = False
+    ) -> sa.Select[Any]:
         return (
-            sa.select(*q.RUN_COLUMNS)
+            sa.select(*(q.RUN_COLUMNS_LITE if lite else q.RUN_COLUMNS))
             .join(projects, projects.c.id == runs.c.project_id)
             .where(projects.c.entity == entity, projects.c.name == project)
             .where(where)
         )
+
+    def _where(self, filters: dict[str, Any] | None, search: str | None) -> Any:
+        return sa.and_(run_filter(filters, self.dialect), run_search(search, self.dialect))
+
+    def _scope(
+        self, entity: str, project: str, filters: dict[str, Any] | None, search: str | None
+    ) -> Any:
+        """The WHERE clause of a project's runs matching ``filters`` and ``search``."""
+        return sa.and_(
+            projects.c.entity == entity,
+            projects.c.name == project,
+            self._where(filters, search),
+        )
+
+    def _project_id(self, conn: sa.Connection, entity: str, project: str) -> int | None:
+        found = conn.execute(q.PROJECT_ID, {"entity": entity, "project": project}).scalar()
+        return None if found is None else int(found)
 
     def _mark_crashed(self, entity: str, project: str) -> None:
         """Record runs of a project that stopped sending heartbeats as crashed."""
@@ -485,6 +619,7 @@ class SqlStore(Store):
             changes["state"] = state = "running"
         metrics = dict(row["metrics"])
         files: dict[str, dict[str, Any]] = {}
+        output: list[dict[str, Any]] = []
         # History rows, nearly all of a big batch, are picked out in a pass of their own.
         rows: dict[int, list[Any]] = {
             code: [r.get("row") for r in records if r["type"] == kind]
@@ -517,12 +652,16 @@ class SqlStore(Store):
             elif kind == "file":
                 file_row = self._file_row(row["id"], record, now)
                 files[file_row["name"]] = file_row  # the last record of a name wins
+            elif kind == "output":
+                output.extend(_output_rows(row["id"], record))
             elif kind == "exit":
                 changes.update(_exit_changes(record, now))
                 state = changes["state"]
         history.append(conn, row["id"], rows, new_run=new_run)
         if files:
             conn.execute(q.UPSERT_FILE[conn.dialect.name], list(files.values()))
+        if output:
+            conn.execute(q.INSERT_OUTPUT[conn.dialect.name], output)
         steps = [r["_step"] for r in rows[0]]  # ints: history.append checked them
         if steps and max(steps) > row["last_step"]:
             changes["last_step"] = max(steps)
@@ -545,6 +684,26 @@ class SqlStore(Store):
 
 
 # ====================================================================== helpers
+
+
+def _output_rows(run_pk: int, record: Record) -> list[dict[str, Any]]:
+    """The run_output rows of an ``output`` record, lines over 64 KiB cut.
+
+    NUL becomes U+FFFD: PostgreSQL text cannot hold it, and both dialects must read alike.
+    """
+    start, lines = record.get("start"), record.get("lines")
+    if not isinstance(start, int) or isinstance(start, bool) or start < 0:
+        raise InvalidValueError(f"record {record['seq']}: output 'start' must be an integer >= 0")
+    if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):
+        raise InvalidValueError(f"record {record['seq']}: output 'lines' must be a list of strings")
+    return [
+        {
+            "run": run_pk,
+            "line_no": start + i,
+            "text": cut_output_line(line.replace("\x00", "\ufffd")),
+        }
+        for i, line in enumerate(lines)
+    ]
 
 
 def _run_not_found(run: RunKey) -> NotFoundError:
@@ -682,7 +841,7 @@ def _run_info(row: sa.RowMapping) -> RunInfo:
         job_type=row["job_type"],
         host=row["host"],
         user=row["user"],
-        metadata=decode_value(row["metadata"]),
+        metadata=decode_value(row["metadata"]) if "metadata" in row else {},
         metrics=decode_value(row["metrics"]),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
