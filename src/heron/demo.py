@@ -88,7 +88,7 @@ def _where_to_look(path: str) -> str:
     return f"""
 Logged run {path}.
 
-Browse it over HTTP:       heron ui      (then open http://127.0.0.1:8765/docs)
+See it in the dashboard:   heron ui      (then open http://127.0.0.1:8765/{path.rsplit("/", 1)[0]})
 List the project's runs:   heron runs list {path.split("/")[1]}
 Query it from Python:
 
