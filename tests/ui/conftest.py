@@ -6,7 +6,8 @@
 * ``page`` — a fresh browser page per test that fails the test on any
   console error or uncaught exception, so a broken module cannot pass.
 
-Screenshots land in ``$HERON_UI_SHOTS`` when that is set (look at them!).
+Every test leaves a full-page screenshot in ``build/ui-screenshots/`` (or
+``$HERON_UI_SHOTS``): CI keeps them as artifacts, and people look at them.
 """
 
 from __future__ import annotations
@@ -37,7 +38,19 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
-pytestmark = pytest.mark.ui
+# Read at import: the autouse fixture of tests/conftest.py clears HERON_* variables.
+SCREENSHOTS = Path(
+    os.environ.get("HERON_UI_SHOTS")
+    or Path(__file__).resolve().parents[2] / "build" / "ui-screenshots"
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test under tests/ui with ``ui`` (``-m "not ui"`` skips the browser)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.path).parents:
+            item.add_marker(pytest.mark.ui)
 
 
 @pytest.fixture(scope="session")
@@ -117,6 +130,42 @@ class UiServer:
         self.store.apply(key, "seed", records)
         return key
 
+    def seed_many(self, project: str, count: int, *, entity: str = "me") -> list[RunKey]:
+        """``count`` finished runs without history, fast: one ``apply`` per run.
+
+        Run ``i`` is ``run-{i:05d}``, created ``i`` seconds after the first
+        (so the newest sorts first), with ``config.lr = i / count``,
+        ``config.optimizer`` cycling adam/sgd/rmsprop, ``summary.acc = i / count``
+        and a runtime of ``i % 97`` seconds.
+        """
+        start = time.time() - count - 3600
+        keys: list[RunKey] = []
+        for i in range(count):
+            key = RunKey(entity, project, f"run-{i:05d}")
+            created = start + i
+            self.store.apply(
+                key,
+                "seed",
+                [
+                    {"seq": 1, "type": "run", "name": key.run_id, "created_at": created},
+                    {
+                        "seq": 2,
+                        "type": "config",
+                        "config": {"lr": i / count, "optimizer": ("adam", "sgd", "rmsprop")[i % 3]},
+                    },
+                    {"seq": 3, "type": "summary", "summary": {"acc": i / count}},
+                    {
+                        "seq": 4,
+                        "type": "exit",
+                        "state": "finished",
+                        "exit_code": 0,
+                        "ended_at": created + i % 97,
+                    },
+                ],
+            )
+            keys.append(key)
+        return keys
+
 
 @pytest.fixture(scope="module")
 def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
@@ -140,9 +189,8 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     )
     page.set_default_timeout(15_000)
     yield page
-    shots = os.environ.get("HERON_UI_SHOTS")
-    if shots:
-        Path(shots).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(shots) / f"{request.node.name}.png"), full_page=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in request.node.name)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
     context.close()
     assert not problems, "the page reported errors:\n" + "\n".join(problems)
