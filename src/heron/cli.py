@@ -267,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add(
         "server",
-        "Serve the HTTP API (docs at /docs) over a data folder or a database.",
+        "Serve the dashboard and the HTTP API (docs at /docs) over a data folder or a database.",
         [
             "heron server                                  # data in $HERON_DIR (~/.heron)",
             "heron server --data /srv/heron --port 9000",
@@ -282,7 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add(
         "ui",
-        "Serve the HTTP API over the embedded store your scripts log to.",
+        "Serve the dashboard and the HTTP API over the embedded store your scripts log to.",
         ["heron ui", "heron ui --port 9000"],
     )
     add_bind(p)

@@ -47,7 +47,7 @@ def http_store(tmp_path: Path, url: str, retry_deadline: float = 30.0) -> HttpSt
 
 
 def test_the_server_prints_its_url(shared: LiveServer) -> None:
-    assert f"Heron server: {shared.base_url}" in shared.log_path.read_text()
+    assert f"Heron dashboard: {shared.base_url}/" in shared.log_path.read_text()
 
 
 def test_records_and_history_over_the_wire(tmp_path: Path, shared: LiveServer) -> None:
