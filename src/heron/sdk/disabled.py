@@ -52,11 +52,17 @@ class DisabledRun:
         self.config = Config()
         if config:
             self.config.update(config, allow_val_change=True)
-        self.summary = Summary()
+        self.summary = Summary(sink=self)
         self.on_finish: Any = None
 
     def log(self, data: Any = None, step: Any = None, commit: Any = None, **kwargs: Any) -> None:
         return None
+
+    def store_media(self, key: str, kind: str, ext: str, data: bytes) -> dict[str, Any]:
+        """Media set on a disabled run's summary: described, never written."""
+        from heron.data_types.base import MemorySink
+
+        return MemorySink().store_media(key, kind, ext, data)
 
     def finish(self, exit_code: int | None = None, quiet: bool | None = None) -> None:
         if self.state == "running":

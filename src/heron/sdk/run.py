@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import glob as globlib
+import hashlib
 import os
 import shutil
 import threading
@@ -31,7 +32,7 @@ from heron.sdk.output import notice
 from heron.sdk.sender import Sender
 from heron.sdk.summary import MetricDefinition, Summary
 from heron.sdk.values import coerce_step, prepare_row
-from heron.sdk.writer import Faithful, LogWriter, RecordQueue
+from heron.sdk.writer import BYTES_FIELD, Faithful, LogWriter, RecordQueue
 
 if TYPE_CHECKING:
     from heron.sdk.background import Job
@@ -112,7 +113,8 @@ class Run:
         self.state = "running"
         """running, then finished or failed (crashed is decided by the store or ``heron sync``)."""
         self.exit_code: int | None = None
-        self._summary = Summary(setup.summary)
+        self._summary = Summary(setup.summary, sink=self)
+        self._media_paths: set[str] = set()
         self._config = Config(emit=self._emit_config)
         if setup.config:
             self._config.update(setup.config, allow_val_change=True)
@@ -290,6 +292,24 @@ class Run:
         row["_timestamp"] = now
         self._system_step += 1
         self._put(Faithful(type="system", row=row))
+
+    def store_media(self, key: str, kind: str, ext: str, data: bytes) -> dict[str, Any]:
+        """The :class:`~heron.data_types.MediaSink` of this run: queue a media file.
+
+        The file is named by its content; the writer thread writes it into the
+        run's folder and logs a ``file`` record, which the sender uploads. The
+        same bytes under the same key are queued once.
+        """
+        from heron.data_types.base import media_path
+
+        self._check_open()
+        sha256 = hashlib.sha256(data).hexdigest()
+        path = media_path(kind, key, sha256, ext)
+        if path not in self._media_paths:
+            self._media_paths.add(path)
+            local = str(self._files_dir / path)
+            self._put({"type": "file", "name": path, "path": local, BYTES_FIELD: data})
+        return {"path": path, "sha256": sha256, "size": len(data)}
 
     def _emit_output(self, lines: list[str]) -> None:
         """ConsoleCapture's callback (one call at a time): ``output`` records of <= 1000 lines."""

@@ -123,8 +123,9 @@ class Summary(DictView):
 
     _kind = "summary"
 
-    def __init__(self, initial: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, initial: Mapping[str, Any] | None = None, sink: Any = None) -> None:
         object.__setattr__(self, "_data", dict(initial or {}))
+        object.__setattr__(self, "_sink", sink)  # where media assigned here keeps its files
         object.__setattr__(self, "_defs", [])
         object.__setattr__(self, "_resolved", {})
         object.__setattr__(self, "_aggregates", {})
@@ -215,10 +216,10 @@ class Summary(DictView):
                 raise UsageError(f"summary keys must be strings, not {key!r}")
             if isinstance(value, Mapping):
                 # Nested dicts stay nested in the summary (as in wandb).
-                prepare_row({key: dict(value)}, None)
+                prepare_row({key: dict(value)}, self._sink)
                 self._data[key] = copy.deepcopy(dict(value))
             else:
-                self._data[key] = prepare_row({key: value}, None)[0][key]
+                self._data[key] = prepare_row({key: value}, self._sink)[0][key]
         object.__setattr__(self, "dirty", True)
 
     _as_dict = DictView.as_dict

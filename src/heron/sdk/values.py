@@ -8,11 +8,12 @@ rows plain ``int``/``float``/``str``/``bool``/``None`` values take a fast
 path of one ``type()`` lookup each, and everything else (nested dicts, lists,
 numpy/torch scalars, rich data types) goes through :func:`_convert`.
 
-Rich data types (issue 4) plug in through one hook: a value whose type has a
-``_heron_serialize(run)`` method is replaced by what that method returns (a
-JSON-able stub, after the object has put its bytes in the blob store), and
-the result is validated like any other value; a dict stub stays one value
-(it is not flattened into ``key/field`` keys).
+Rich data types plug in through one hook: a value whose type has a
+``_heron_serialize(sink, key)`` method is replaced by what that method returns
+(a JSON-able stub, after the value has handed its files to ``sink``, the run:
+see :mod:`heron.data_types.base`), and the result is validated like any other
+value; a dict stub stays one value (it is not flattened into ``key/field``
+keys).
 
 >>> prepare_row({"loss": 0.5, "eval": {"acc": 1}}, None)
 ({'loss': 0.5, 'eval/acc': 1}, False)
@@ -129,7 +130,12 @@ def _convert(key: str, value: Any, run: Any, depth: int = 0) -> tuple[Any, bool]
         raise InvalidValueError(f"cannot log {key!r}: the value is nested too deeply")
     serialize = getattr(type(value), "_heron_serialize", None)
     if serialize is not None:
-        return _convert(key, serialize(value, run), run, depth + 1)
+        if run is None:
+            raise InvalidValueError(
+                f"cannot store {key!r} here: a {type(value).__name__} needs a run to keep its"
+                " files; log it with run.log() or set it on run.summary"
+            )
+        return _convert(key, serialize(value, run, key), run, depth + 1)
     kind = type(value)
     if kind is float:
         return value, not _isfinite(value)

@@ -46,6 +46,10 @@ class Faithful(dict[str, Any]):
 
 _ALWAYS_ENCODE = frozenset({"summary", "config", "metric", "run"})
 
+BYTES_FIELD = "_bytes"
+"""A ``file`` record may carry its content here (media from ``log()``): the writer
+writes it to the record's ``path`` first, so the caller's thread does no I/O."""
+
 
 class RecordQueue:
     """A bounded FIFO of records between the caller's thread and the writer."""
@@ -160,6 +164,8 @@ class LogWriter(threading.Thread):
             append = lines.append
             # encode_lines, inlined: this loop runs for every record of the run.
             for record in batch:
+                if BYTES_FIELD in record and not self._write_file(record):
+                    continue
                 record["seq"] = seq + 1
                 if type(record) is Faithful or record["type"] in _ALWAYS_ENCODE:
                     record = encode_nonfinite(dict(record))
@@ -177,7 +183,21 @@ class LogWriter(threading.Thread):
             if self.on_write is not None:
                 self.on_write()
 
-    def _dropped(self, record: Record, exc: TypeError) -> None:
+    def _write_file(self, record: Record) -> bool:
+        """Write a media file carried by its ``file`` record; False (logged) if it cannot be."""
+        data = record.pop(BYTES_FIELD)
+        path = Path(record["path"])
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(path.name + ".partial")
+            partial.write_bytes(data)
+            os.replace(partial, path)  # a reader never sees half a file
+        except OSError as exc:
+            self._dropped(record, exc)
+            return False
+        return True
+
+    def _dropped(self, record: Record, exc: Exception) -> None:
         """One record that cannot be encoded is left out; the run and its log go on."""
         self.dropped += 1
         if self.dropped == 1 or self.dropped % 1000 == 0:

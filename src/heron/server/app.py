@@ -99,7 +99,9 @@ def serve(settings: Settings, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
 
     app = create_app(settings)
     shown = f"[{host}]" if ":" in host else host
-    print(f"Heron dashboard: http://{shown}:{port}/  (API: {API_PREFIX}, API docs: /docs)", flush=True)
+    print(
+        f"Heron dashboard: http://{shown}:{port}/  (API: {API_PREFIX}, API docs: /docs)", flush=True
+    )
     print(f"  database: {_redact(settings.resolved_database_url)}", flush=True)
     print(f"  blobs:    {settings.resolved_blob_url}", flush=True)
     sys.stdout.flush()
