@@ -40,8 +40,8 @@ class FakeArray:
 class Rich:
     """A rich data type: it serializes itself into a JSON stub."""
 
-    def _heron_serialize(self, run: Any) -> dict[str, Any]:
-        return {"_type": "rich", "run": run.id if run is not None else None}
+    def _heron_serialize(self, run: Any, key: str) -> dict[str, Any]:
+        return {"_type": "rich", "run": run.id, "key": key}
 
 
 class Color(enum.IntEnum):
@@ -70,16 +70,12 @@ def test_large_but_valid_numbers_pass_unflagged() -> None:
 
 def test_duck_typed_scalars_arrays_enums_and_hook() -> None:
     row, _ = prepare_row(
-        {"s": FakeScalar(2.5), "a": FakeArray(), "e": Color.RED, "r": Rich(), "t": (1, 2)}, None
+        {"s": FakeScalar(2.5), "a": FakeArray(), "e": Color.RED, "t": (1, 2)}, None
     )
-    assert row == {
-        "s": 2.5,
-        "a": [1.0, 2.0, 3.0],
-        "e": 1,
-        "r": {"_type": "rich", "run": None},
-        "t": [1, 2],
-    }
+    assert row == {"s": 2.5, "a": [1.0, 2.0, 3.0], "e": 1, "t": [1, 2]}
     assert type(row["e"]) is int
+    with pytest.raises(InvalidValueError, match="'r'.*needs a run"):
+        prepare_row({"r": Rich()}, None)
 
 
 @pytest.mark.parametrize(
@@ -122,4 +118,4 @@ def test_rich_values_are_serialized_with_the_run(client: Client) -> None:
     run = client.init(project="values")
     run.log({"img": Rich()})
     run.finish()
-    assert history(run) == [{"img": {"_type": "rich", "run": run.id}, "_step": 0}]
+    assert history(run) == [{"img": {"_type": "rich", "run": run.id, "key": "img"}, "_step": 0}]
