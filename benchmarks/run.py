@@ -25,7 +25,7 @@ from typing import Any
 
 from benchmarks import Result
 
-MODULES = ("benchmarks.bench_sdk", "benchmarks.bench_store")
+MODULES = ("benchmarks.bench_sdk", "benchmarks.bench_store", "benchmarks.bench_media")
 
 
 def discover(

@@ -9,19 +9,26 @@ import heron
 
 EXPECTED = [
     "Api",
+    "Audio",
     "ConfigError",
     "ConflictError",
     "HeronError",
+    "Histogram",
+    "Html",
+    "Image",
     "InvalidNameError",
     "InvalidValueError",
     "NotFoundError",
     "NotInitializedError",
+    "Object3D",
     "Run",
     "Settings",
     "StepError",
     "StoreError",
     "StoreUnavailableError",
+    "Table",
     "UsageError",
+    "Video",
     "__version__",
     "config",
     "define_metric",
@@ -29,6 +36,7 @@ EXPECTED = [
     "init",
     "log",
     "login",
+    "plot",
     "run",
     "save",
     "summary",
@@ -52,7 +60,8 @@ def test_every_name_resolves() -> None:
 def test_import_stays_light() -> None:
     code = (
         "import sys, heron\n"
-        "heavy = [m for m in ('sqlalchemy', 'httpx', 'fastapi', 'numpy', 'pandas', 'yaml')"
+        "heavy = [m for m in ('sqlalchemy', 'httpx', 'fastapi', 'numpy', 'pandas', 'yaml',"
+        " 'pyarrow')"
         " if m in sys.modules]\n"
         "print(','.join(heavy))"
     )

@@ -35,23 +35,38 @@ from heron.sdk.user_settings import Settings
 
 if TYPE_CHECKING:
     from heron.api import Api as Api
+    from heron.data_types import Audio as Audio
+    from heron.data_types import Histogram as Histogram
+    from heron.data_types import Html as Html
+    from heron.data_types import Image as Image
+    from heron.data_types import Object3D as Object3D
+    from heron.data_types import Table as Table
+    from heron.data_types import Video as Video
+    from heron.data_types import plot as plot
     from heron.sdk.run import Run as Run
 
 __all__ = [
     "Api",
+    "Audio",
     "ConfigError",
     "ConflictError",
     "HeronError",
+    "Histogram",
+    "Html",
+    "Image",
     "InvalidNameError",
     "InvalidValueError",
     "NotFoundError",
     "NotInitializedError",
+    "Object3D",
     "Run",
     "Settings",
     "StepError",
     "StoreError",
     "StoreUnavailableError",
+    "Table",
     "UsageError",
+    "Video",
     "__version__",
     "config",
     "define_metric",
@@ -59,6 +74,7 @@ __all__ = [
     "init",
     "log",
     "login",
+    "plot",
     "run",
     "save",
     "summary",
@@ -91,6 +107,9 @@ class _PreInit:
         return f"<heron.{self._name}: call heron.init() first>"
 
 
+_DATA_TYPES = frozenset({"Audio", "Histogram", "Html", "Image", "Object3D", "Table", "Video"})
+
+
 def __getattr__(name: str) -> Any:
     """The names that follow the active run, and the lazily imported ones (PEP 562)."""
     if name == "run":
@@ -106,6 +125,14 @@ def __getattr__(name: str) -> Any:
         from heron.sdk.run import Run
 
         return Run
+    if name in _DATA_TYPES:
+        import heron.data_types
+
+        return getattr(heron.data_types, name)
+    if name == "plot":  # wandb.plot.line(...) and friends: the module is the namespace
+        from heron.data_types import plot
+
+        return plot
     raise AttributeError(f"module 'heron' has no attribute {name!r}")
 
 

@@ -188,13 +188,20 @@ class FileInfo(_Record):
 
 @dataclasses.dataclass(frozen=True)
 class KeyInfo(_Record):
-    """A logged key of one stream: how many numeric points and the step range."""
+    """A logged key of one stream: how many numeric points and the step range.
+
+    ``kind`` says what a key that is not numeric holds, so the dashboard can
+    pick a panel: the ``_type`` of its media stubs (``"image-file"``,
+    ``"histogram"``, ``"table-file"``, ``"plot"``, …), ``"image-list"`` for
+    galleries (lists of image stubs), None for numbers and plain values.
+    """
 
     key: str
     count: int
     min_step: int
     max_step: int
     numeric: bool = True
+    kind: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)

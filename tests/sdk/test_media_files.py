@@ -71,3 +71,14 @@ def test_offline_media_is_kept_in_the_run_folder_until_sync(client: Client) -> N
 def test_media_needs_a_run() -> None:
     with pytest.raises(InvalidValueError, match="needs a run"):
         prepare_row({"sample": Blob(b"x")}, None)
+
+
+def test_media_files_are_not_sent_again_by_the_final_scan(client: Client) -> None:
+    run = client.init(project="media-scan")
+    for i in range(50):
+        run.log({"sample": Blob(bytes([i]) * 100_000)})
+    run.finish()
+    names = [r["name"] for r in log_records(run, "file")]
+    media = [n for n in names if n.startswith("media/")]
+    assert len(media) == len(set(media)) == 50
+    assert not [n for n in names if n.endswith(".partial")]

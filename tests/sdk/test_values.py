@@ -74,7 +74,7 @@ def test_duck_typed_scalars_arrays_enums_and_hook() -> None:
     )
     assert row == {"s": 2.5, "a": [1.0, 2.0, 3.0], "e": 1, "t": [1, 2]}
     assert type(row["e"]) is int
-    with pytest.raises(InvalidValueError, match="'r'.*needs a run"):
+    with pytest.raises(InvalidValueError, match=r"'r'.*needs a run"):
         prepare_row({"r": Rich()}, None)
 
 

@@ -81,6 +81,7 @@ def test_columns_and_keys(client: TestClient) -> None:
         "min_step": 0,
         "max_step": 7,
         "numeric": True,
+        "kind": None,
     }
     assert client.get(f"{PROJECT}/keys", params={"stream": "system"}).json() == {"keys": []}
     assert_error(client.get(f"{PROJECT}/keys", params={"stream": "x"}), 400, "usage_error")

@@ -151,6 +151,41 @@ def test_project_keys_count_runs_and_span_steps(store: Store, entity: str) -> No
         store.project_keys(entity, "proj", stream="bogus")
 
 
+def test_keys_say_what_kind_of_media_they_hold(store: Store, entity: str) -> None:
+    image = {"_type": "image-file", "path": "media/images/a.png", "sha256": "ab", "size": 3}
+    table = {"_type": "table-file", "path": "media/tables/t.parquet", "sha256": "cd", "size": 9}
+    hist = {"_type": "histogram", "bins": [0, 1, 2], "values": [3, 4]}
+    make_run(
+        store,
+        entity,
+        "m1",
+        rows=[
+            {"_step": 0, "loss": 1.0, "img": image, "gallery": [image, image], "note": "hi"},
+            {"_step": 1, "loss": 0.5, "hist": None, "tags": [1, 2], "cfg": {"a": 1}},
+            {"_step": 2, "hist": hist},
+        ],
+    )
+    make_run(store, entity, "m2", rows=[{"_step": 0, "tbl": table, "img": 3.0}])
+    make_run(store, entity, "m3", rows=[{"_step": 0, "img": image}])
+    expected = {
+        "cfg": None,
+        "gallery": "image-list",
+        "hist": "histogram",
+        "img": "image-file",
+        "loss": None,
+        "note": None,
+        "tags": None,
+        "tbl": "table-file",
+    }
+    assert {k.key: k.kind for k in store.project_keys(entity, "proj")} == expected
+    run_keys = {k.key: k.kind for k in store.history_keys(key(entity, "m1"))}
+    assert run_keys == {k: v for k, v in expected.items() if k != "tbl"}
+    assert {k.key: k.kind for k in store.history_keys(key(entity, "m2"))} == {
+        "img": None,
+        "tbl": "table-file",
+    }
+
+
 # ---------------------------------------------------------------------- groups
 
 

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 from heron.api._util import iso
 from heron.api.files import File
 from heron.entities import RunInfo, RunKey
-from heron.errors import UsageError
+from heron.errors import NotFoundError, UsageError
 
 if TYPE_CHECKING:
     from heron.api.api import Api
+    from heron.data_types.table import Table
     from heron.store.base import Store
 
 _STREAMS = {"default": "history", "history": "history", "system": "system", "events": "system"}
@@ -194,6 +195,41 @@ class Run:
     def history_keys(self, stream: str = "default") -> list[str]:
         """The names of the keys logged to a stream."""
         return [k.key for k in self._store.history_keys(self._key, stream=_stream(stream))]
+
+    def table(self, key: str, step: int | None = None) -> Table:
+        """A table logged under ``key`` (at ``step``, else the last one), read back.
+
+        Also reads the table behind a ``heron.plot`` chart, and a table set on
+        the summary when the key has no history. Media cells come back as
+        their stub dicts. Needs pyarrow (``pip install 'heron[media]'``).
+
+        >>> run.table("predictions").get_dataframe()        # doctest: +SKIP
+        """
+        from heron.data_types.table import Table
+
+        stub = self._logged_value(key, step)
+        if isinstance(stub, dict) and stub.get("_type") == "plot":
+            stub = stub.get("table")
+        if not (isinstance(stub, dict) and stub.get("_type") == "table-file"):
+            found = stub.get("_type") if isinstance(stub, dict) else type(stub).__name__
+            raise UsageError(f"{key!r} of run {self.id} holds {found}, not a table")
+        with self._store.blobs.open(stub["sha256"]) as f:
+            return Table.from_parquet(f)
+
+    def _logged_value(self, key: str, step: int | None) -> Any:
+        """The value of ``key`` at ``step``; with no step, the last logged one or the summary's."""
+        at = step
+        if at is None:
+            found = [k for k in self._store.history_keys(self._key) if k.key == key]
+            at = found[0].max_step if found else None
+        if at is not None:
+            rows = self._store.read_history(self._key, keys=[key], min_step=at, max_step=at + 1)
+            if rows and key in rows[0]:
+                return rows[0][key]
+        if step is None and key in self.summary:
+            return self.summary[key]
+        where = f" at step {step}" if step is not None else ""
+        raise NotFoundError(f"run {self.id} has no value of {key!r}{where}")
 
     # ------------------------------------------------------------ files
 

@@ -19,10 +19,13 @@ familiar dicts; the dashboard fetches the bytes by ``sha256``.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from typing import Any, ClassVar, Protocol
 
-__all__ = ["Media", "MediaSink", "MemorySink", "media_path"]
+from heron.errors import InvalidValueError
+
+__all__ = ["Media", "MediaSink", "MemorySink", "media_path", "read_media_file"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -31,6 +34,27 @@ def media_path(kind: str, key: str, sha256: str, ext: str) -> str:
     """``media/<kind>/<key>_<sha256[:20]>.<ext>``: readable; the same bytes, the same name."""
     safe = _UNSAFE.sub("_", key).strip("._")[:80] or "media"
     return f"media/{kind}/{safe}_{sha256[:20]}.{ext}"
+
+
+def read_media_file(
+    path: str, what: str, formats: tuple[str, ...], hint: str = ""
+) -> tuple[bytes, str]:
+    """The bytes and lower-case extension of a media file whose extension is one of ``formats``.
+
+    ``what`` names the type in errors ("audio", "video", "3-D"); ``hint`` is
+    added to the message about a refused extension.
+    """
+    extension = os.path.splitext(path)[1].lower().lstrip(".")
+    if extension not in formats:
+        allowed = ", ".join(f".{f}" for f in formats)
+        raise InvalidValueError(
+            f"cannot log {what} file {path!r}: the file must be one of {allowed}{hint}"
+        )
+    try:
+        with open(path, "rb") as f:
+            return f.read(), extension
+    except OSError as exc:
+        raise InvalidValueError(f"cannot read {what} file {path!r}: {exc.strerror}") from None
 
 
 class MediaSink(Protocol):

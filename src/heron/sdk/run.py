@@ -427,7 +427,11 @@ class Run:
                 logger.warning("heron: cannot save %s at finish: %s", pattern, exc)
         found = _files_under(os.fspath(self._files_dir), "")
         found.sort(key=lambda item: item[0].split("/"))  # the order of sorted(Path.rglob())
+        media = self._media_paths
         for name, path, stat in found:
+            # Media files travel with their own records; the writer may be mid-write on them.
+            if name in media or name.endswith(".partial"):
+                continue
             self._log_file(name, path, stat)
 
     # ---------------------------------------------------------------- finish

@@ -151,6 +151,9 @@ class KeyOut(BaseModel):
     min_step: int
     max_step: int
     numeric: bool
+    kind: str | None = Field(
+        None, description="What a non-numeric key holds: image-file, image-list, table-file, ..."
+    )
 
 
 class KeysOut(BaseModel):

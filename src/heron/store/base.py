@@ -182,7 +182,8 @@ class Store(abc.ABC):
 
         ``count`` is the number of runs that logged the key; ``min_step`` and
         ``max_step`` span every run; ``numeric`` is True when every value of
-        every run was a number.
+        every run was a number; ``kind`` names the media a non-numeric key holds
+        (see :class:`heron.entities.KeyInfo`).
         """
 
     @abc.abstractmethod
@@ -274,7 +275,7 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def history_keys(self, run: RunKey, stream: str = "history") -> list[KeyInfo]:
-        """The keys logged to a stream, sorted by name."""
+        """The keys logged to a stream, sorted by name, with their ``kind``."""
 
     @abc.abstractmethod
     def read_history(

@@ -10,10 +10,12 @@ from heron.server.routes import (
     files,
     health,
     history,
+    media,
     output,
     project_views,
     projects,
     runs,
+    tables,
 )
 from heron.server.schemas import ERROR_RESPONSES
 
@@ -25,7 +27,7 @@ def api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(health.router)
     guarded = APIRouter(dependencies=[Depends(authenticate)], responses=ERROR_RESPONSES)
-    for module in (projects, project_views, runs, history, output, files, blobs):
+    for module in (projects, project_views, runs, history, output, files, blobs, media, tables):
         guarded.include_router(module.router)
     api.include_router(guarded)
     return api

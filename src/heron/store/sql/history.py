@@ -296,8 +296,8 @@ class KeyRow:
     numeric: bool
     integer: bool
 
-    def info(self) -> KeyInfo:
-        return KeyInfo(self.key, self.count, self.min_step, self.max_step, self.numeric)
+    def info(self, kind: str | None = None) -> KeyInfo:
+        return KeyInfo(self.key, self.count, self.min_step, self.max_step, self.numeric, kind)
 
 
 def key_rows(
@@ -313,6 +313,48 @@ def key_rows(
             raise UsageError("keys must be a list of key names, not a string")
         query = query.where(t.c.key.in_(list(keys)))
     return sorted((KeyRow(*row) for row in conn.execute(query)), key=lambda r: r.key)
+
+
+def key_infos(conn: sa.Connection, run_pk: int, code: int) -> list[KeyInfo]:
+    """The keys of one stream of a run with their ``kind`` (see :func:`value_kinds`)."""
+    rows = key_rows(conn, run_pk, code)
+    kinds = value_kinds(conn, [k.id for k in rows if not k.numeric])
+    return [k.info(kinds.get(k.id)) for k in rows]
+
+
+def value_kind(payload: str) -> str | None:
+    """What a stored value is, for the dashboard: its ``_type``, ``"image-list"``, or None."""
+    if not payload.startswith(("{", "[")):
+        return None  # a string, bool or null: no need to parse it
+    value = orjson.loads(payload)
+    if isinstance(value, list) and value:
+        first = value[0]
+        if isinstance(first, dict) and first.get("_type") == "image-file":
+            return "image-list"
+        return None
+    kind = value.get("_type") if isinstance(value, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
+def value_kinds(conn: sa.Connection, key_ids: Sequence[int]) -> dict[int, str | None]:
+    """The kind of each key id's first non-null value, in one query.
+
+    A key's values share a kind in practice, so one stored value answers for
+    all of them; ``(key_id, step)`` is the primary key, so the first step of
+    each key is an index lookup, and no schema change records kinds apart.
+    """
+    if not key_ids:
+        return {}
+    v, first = history_values, history_values.alias("first")
+    first_step = (
+        sa.select(sa.func.min(first.c.step))
+        .where(first.c.key_id == v.c.key_id, first.c.payload != "null")
+        .scalar_subquery()
+    )
+    query = sa.select(v.c.key_id, v.c.payload).where(
+        v.c.key_id.in_(list(key_ids)), v.c.step == first_step
+    )
+    return {key_id: value_kind(payload) for key_id, payload in conn.execute(query)}
 
 
 def load_points(

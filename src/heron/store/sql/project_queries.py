@@ -17,6 +17,7 @@ from heron.errors import InvalidValueError
 from heron.records import decode_value, dumps_faithful, encode_nonfinite
 from heron.store.base import MAX_VIEW_BYTES
 from heron.store.sql.filters import field_of, group_field
+from heron.store.sql.history import value_kinds
 from heron.store.sql.statements import PerDialect
 from heron.store.sql.tables import history_keys, projects, runs, views
 
@@ -64,6 +65,8 @@ def keys(conn: sa.Connection, project_id: int | None, code: int) -> list[KeyInfo
         if conn.dialect.name == "postgresql"
         else sa.func.min(t.c.numeric)
     )
+    # One run's non-numeric key row per key name stands for the key's kind.
+    sample_id = sa.func.min(sa.case((sa.not_(t.c.numeric), t.c.id)))
     query = (
         sa.select(
             t.c.key,
@@ -71,15 +74,18 @@ def keys(conn: sa.Connection, project_id: int | None, code: int) -> list[KeyInfo
             sa.func.min(t.c.min_step),
             sa.func.max(t.c.max_step),
             every_numeric,
+            sample_id,
         )
         .join(runs, runs.c.id == t.c.run)
         .where(runs.c.project_id == project_id, t.c.stream == code)
         .group_by(t.c.key)
         .order_by(t.c.key)
     )
+    found = conn.execute(query).all()
+    kinds = value_kinds(conn, [row[5] for row in found if row[5] is not None])
     return [
-        KeyInfo(key, int(count), int(lo), int(hi), bool(numeric))
-        for key, count, lo, hi, numeric in conn.execute(query)
+        KeyInfo(key, int(count), int(lo), int(hi), bool(numeric), kinds.get(sample))
+        for key, count, lo, hi, numeric, sample in found
     ]
 
 

@@ -362,7 +362,7 @@ class SqlStore(Store):
         code = _stream_code(stream)
         with read(self.engine) as conn:
             pk = self._run_pk(conn, run)
-            return [k.info() for k in history.key_rows(conn, pk, code)]
+            return history.key_infos(conn, pk, code)
 
     def read_history(
         self,
