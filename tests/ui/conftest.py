@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from heron.entities import RunKey
+from heron.errors import NotFoundError
 from heron.records import encode_nonfinite
 from heron.settings import Settings
 from heron.store.sql import SqlStore
@@ -51,6 +52,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(item.path).parents:
             item.add_marker(pytest.mark.ui)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Poll ``condition`` (a store not knowing the run yet counts as False) until it holds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if condition():
+                return
+        except NotFoundError:
+            pass
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="session")

@@ -8,35 +8,21 @@ the pages are open, as a user watching training would.
 from __future__ import annotations
 
 import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from heron.entities import RunKey
-from heron.errors import NotFoundError
 from heron.sdk import console
 from heron.sdk.client import Client
 from heron.settings import Settings
-from tests.ui.conftest import UiServer
+from tests.ui.conftest import UiServer, wait_until
 
 SCRIPT = "<script>window.__pwned = 1</script>"
 IMG = '<img src="nope.png" onerror="window.__pwned = 2">'
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if condition():
-                return
-        except NotFoundError:
-            pass
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def project() -> str:

@@ -344,3 +344,13 @@ def test_full_screen_panel_and_runset_selection(ui_server: UiServer, page: Any) 
     assert box is not None and box["width"] > 1000
     page.keyboard.press("Escape")
     expect(chart).not_to_have_class("panel ws-panel panel-full")
+
+
+def test_a_key_logged_at_one_step_is_drawn_as_a_dot(ui_server: UiServer, page: Any) -> None:
+    project = project_name()
+    ui_server.seed(project, "r0", steps=1, metrics=lambda step: {"final/acc": 0.9})
+    page.goto(ui_server.url(f"/me/{project}/workspace"))
+    target = panel(page, "final/acc")
+    expect(target.locator(".line-chart canvas")).to_be_visible()
+    # One 8-pixel dot in the run's colour, where a line of one point would draw nothing.
+    page.wait_for_function(f"(p) => ({COLOURED_PIXELS})(p) > 20", arg=target.element_handle())

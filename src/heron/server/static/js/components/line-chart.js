@@ -13,6 +13,9 @@ import { withAlpha } from "../lib/colors.js";
 import { fmtDuration, fmtTime, fmtValue } from "../lib/format.js";
 import { nearestIndex } from "../lib/series.js";
 
+// Tick spacings for the step axis: 1, 2, 5, 10, 20, 50, … never a half step.
+const STEP_INCREMENTS = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9].flatMap((p) => [p, 2 * p, 5 * p]);
+
 function fmtX(xAxis, x) {
   if (x === null || x === undefined) return "";
   if (xAxis === "_timestamp") return fmtTime(x) + ":" + String(Math.floor(x % 60)).padStart(2, "0");
@@ -51,7 +54,9 @@ function build(lines, logY) {
       series.push({ label: line.label + " raw", stroke: withAlpha(line.color, 0.25), width: 1, dash: line.dash, points: { show: false } });
     }
     table.push(clean(line.y));
-    series.push({ label: line.label, stroke: line.color, width: 1.5, dash: line.dash, points: { show: false } });
+    // A line of one point draws nothing: show a run's lone points as dots.
+    const dots = { show: line.x.length < 2, size: 8, fill: line.color };
+    series.push({ label: line.label, stroke: line.color, width: 1.5, dash: line.dash, points: dots });
     tables.push(table);
   }
   return { data: uPlot.join(tables), series, bands };
@@ -125,7 +130,12 @@ export function LineChart({ lines, xAxis = "_step", logY = false, zoom = null, h
         y: logY ? { distr: 3, log: 10 } : {},
       },
       axes: [
-        { values: xAxis === "_runtime" ? (_u, ticks) => ticks.map((t) => fmtDuration(t)) : undefined, size: 36, grid: { stroke: "#eef0f3" } },
+        {
+          values: xAxis === "_runtime" ? (_u, ticks) => ticks.map((t) => fmtDuration(t)) : undefined,
+          incrs: xAxis === "_step" ? STEP_INCREMENTS : undefined, // steps are whole numbers
+          size: 36,
+          grid: { stroke: "#eef0f3" },
+        },
         { size: 56, grid: { stroke: "#eef0f3" }, values: (_u, ticks) => ticks.map(fmtTick) },
       ],
       cursor: { drag: { x: true, y: false, setScale: false }, points: { show: false } },

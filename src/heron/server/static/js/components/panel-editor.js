@@ -2,10 +2,12 @@
 // workspace's runs it shows (all of them, by default, as they change).
 import { html, useState } from "../../vendor/preact-htm.js";
 import { runFields } from "../lib/fields.js";
+import { KIND_LABELS } from "../lib/media.js";
 import { SearchBox, Swatch } from "./common.js";
 
 const KINDS = [
   { value: "line", label: "Line plot (history keys)" },
+  { value: "media", label: "Media (images, audio, video, HTML, 3D, histograms)" },
   { value: "bar", label: "Bar chart (summary metric per run)" },
   { value: "scatter", label: "Scatter plot (config or summary vs summary)" },
   { value: "parallel", label: "Parallel coordinates (config → summary)" },
@@ -34,11 +36,12 @@ function Checklist({ label, items, chosen, onToggle, render = (item) => item }) 
 
 const toggle = (list, item) => (list.includes(item) ? list.filter((x) => x !== item) : [...list, item]);
 
-export function PanelEditor({ keys, runs, onAdd, onCancel }) {
+export function PanelEditor({ keys, mediaKeys = [], runs, onAdd, onCancel }) {
   const [kind, setKind] = useState("line");
   const [chosenKeys, setChosenKeys] = useState([]);
   const [keyFilter, setKeyFilter] = useState("");
   const [metric, setMetric] = useState("");
+  const [mediaKey, setMediaKey] = useState("");
   const [x, setX] = useState("");
   const [axes, setAxes] = useState([]);
   const [allRuns, setAllRuns] = useState(true);
@@ -55,6 +58,7 @@ export function PanelEditor({ keys, runs, onAdd, onCancel }) {
     const base = { type: kind, runs: allRuns ? null : chosenRuns };
     let spec;
     if (kind === "line") spec = chosenKeys.length ? { ...base, keys: chosenKeys } : "Choose at least one key to plot.";
+    else if (kind === "media") spec = mediaKey ? { ...base, keys: [mediaKey] } : mediaKeys.length ? "Choose the media key to show." : "No run logged media yet: log images, audio, video, HTML, 3D objects or histograms first.";
     else if (kind === "bar") spec = metric ? { ...base, metric } : "Choose the summary metric to compare.";
     else if (kind === "scatter") spec = x && metric ? { ...base, x, y: metric } : "Choose both the x field and the y metric.";
     else spec = axes.length >= 2 ? { ...base, axes } : "Choose at least two fields (config first, then summary).";
@@ -76,6 +80,13 @@ export function PanelEditor({ keys, runs, onAdd, onCancel }) {
         <${SearchBox} value=${keyFilter} onInput=${setKeyFilter} placeholder="Filter keys" />
         <${Checklist} label="Keys" items=${shownKeys} chosen=${chosenKeys} onToggle=${(k) => setChosenKeys(toggle(chosenKeys, k))} />
       </div>`}
+      ${kind === "media" &&
+      html`<label>Key
+        <select aria-label="Media key" value=${mediaKey} onChange=${(e) => setMediaKey(e.currentTarget.value)}>
+          <option value="">Choose…</option>
+          ${mediaKeys.map((k) => html`<option value=${k.key}>${k.key} (${KIND_LABELS[k.kind] || k.kind})</option>`)}
+        </select>
+      </label>`}
       ${kind === "bar" && html`<${FieldSelect} label="Metric" fields=${numericFields.summary} value=${metric} onChange=${setMetric} />`}
       ${kind === "scatter" &&
       html`<div class="editor-row">

@@ -1,7 +1,9 @@
 // The workspace: charts comparing runs, in sections by key prefix (train/, val/, ...).
 //
-// A line panel is generated for every numeric key the project logged; the user can
-// add line, bar, scatter and parallel-coordinates panels, remove and rearrange any,
+// A line panel is generated for every numeric key the project logged, a media panel
+// for every key of images, audio, video, HTML, 3D objects or histograms, and a table
+// or plot panel for every key of tables or plots; the user can add line, media, bar,
+// scatter and parallel-coordinates panels, remove and rearrange any,
 // and set the x axis, smoothing and scale for all panels or one. The layout is saved
 // server-side as the project's view `viewName` (null: nothing is saved, e.g. on a
 // run page). Props: {entity, project, runs: [{run_id, name, state?, config?, summary?}]
@@ -13,21 +15,26 @@
 import { html, useEffect, useMemo, useRef, useState } from "../../vendor/preact-htm.js";
 import { api, ApiError, runPath } from "../lib/api.js";
 import { fieldLabel } from "../lib/fields.js";
+import { panelTypeOf } from "../lib/media.js";
 import { usePoll } from "../lib/poll.js";
 import { fetchKeys, sectionOf, X_AXES } from "../lib/series.js";
 import { BarPanel } from "./bar-panel.js";
 import { Empty, ErrorBox, SearchBox } from "./common.js";
 import { LinePanel } from "./line-panel.js";
+import { MediaPanel } from "./media-panel.js";
 import { Panel } from "./panel.js";
 import { PanelEditor } from "./panel-editor.js";
 import { ParallelPanel } from "./parallel-panel.js";
+import { PlotPanel } from "./plot-panel.js";
 import { ScatterPanel } from "./scatter-panel.js";
+import { TablePanel } from "./table-panel.js";
 
 const CUSTOM = "Custom";
 const SAVE_DELAY_MS = 400;
 const DEFAULT_SETTINGS = { x_axis: "_step", smoothing: 0, log_y: false };
 const NO_RUNS = [];
 const EMPTY_LAYOUT = { version: 1, settings: DEFAULT_SETTINGS, panels: [], removed: [] };
+const SUMMARY_PANELS = new Set(["bar", "scatter", "parallel"]); // the panels that need runs' config and summary
 
 function normalize(spec) {
   if (!spec || typeof spec !== "object") return EMPTY_LAYOUT;
@@ -50,7 +57,7 @@ export function panelSection(panel) {
 }
 
 export function panelTitle(panel) {
-  if (panel.type === "line") return panel.title || panel.keys.join(", ");
+  if (panel.type === "line" || panel.keys) return panel.title || panel.keys.join(", ");
   if (panel.type === "bar") return fieldLabel(panel.metric);
   if (panel.type === "scatter") return `${fieldLabel(panel.y)} vs ${fieldLabel(panel.x)}`;
   return "Parallel coordinates";
@@ -135,6 +142,11 @@ export function Workspace({ entity, project, runs: given, stream = "history", vi
   );
 
   const numericKeys = useMemo(() => (keys || []).filter((k) => k.numeric && !k.key.startsWith("_")).map((k) => k.key), [keys]);
+  // Keys of media, tables and plots, each with the type of the panel that shows it.
+  const richKeys = useMemo(
+    () => (keys || []).filter((k) => !k.numeric && !k.key.startsWith("_") && panelTypeOf(k.kind)).map((k) => ({ key: k.key, kind: k.kind, type: panelTypeOf(k.kind) })),
+    [keys],
+  );
 
   const panels = useMemo(() => {
     if (!layout) return [];
@@ -142,10 +154,11 @@ export function Workspace({ entity, project, runs: given, stream = "history", vi
     const covered = new Set(list.filter((p) => p.auto).map((p) => p.keys[0]));
     const removed = new Set(layout.removed);
     for (const key of numericKeys) if (!covered.has(key) && !removed.has(key)) list.push({ id: "k:" + key, type: "line", keys: [key], auto: true });
+    for (const { key, type } of richKeys) if (!covered.has(key) && !removed.has(key)) list.push({ id: "k:" + key, type, keys: [key], auto: true });
     return list;
-  }, [layout, numericKeys]);
+  }, [layout, numericKeys, richKeys]);
 
-  const fullRuns = useRunDetails(entity, project, runs, adding || panels.some((p) => p.type !== "line"));
+  const fullRuns = useRunDetails(entity, project, runs, adding || panels.some((p) => SUMMARY_PANELS.has(p.type)));
 
   const commit = (patch) => {
     const next = { ...layout, panels, ...patch };
@@ -227,6 +240,10 @@ export function Workspace({ entity, project, runs: given, stream = "history", vi
         height=${height}
         onDrawn=${done}
       />`;
+    if (p.type === "media")
+      return html`<${MediaPanel} entity=${entity} project=${project} runs=${panelRuns} keyName=${p.keys[0]} height=${full ? height : 260} onDrawn=${done} />`;
+    if (p.type === "table") return html`<${TablePanel} entity=${entity} project=${project} runs=${panelRuns} keyName=${p.keys[0]} height=${full ? height : 300} onDrawn=${done} />`;
+    if (p.type === "plot") return html`<${PlotPanel} entity=${entity} project=${project} runs=${panelRuns} keyName=${p.keys[0]} height=${full ? height : 260} onDrawn=${done} />`;
     if (p.type === "bar") return html`<${BarPanel} runs=${panelRuns} metric=${p.metric} onDrawn=${done} />`;
     if (p.type === "scatter") return html`<${ScatterPanel} runs=${panelRuns} x=${p.x} y=${p.y} height=${full ? height : 260} onDrawn=${done} />`;
     if (p.type === "parallel") return html`<${ParallelPanel} runs=${panelRuns} axes=${p.axes} height=${full ? height : 260} onDrawn=${done} />`;
@@ -273,6 +290,6 @@ export function Workspace({ entity, project, runs: given, stream = "history", vi
         </div>
       </details>`,
     )}
-    ${adding && html`<${PanelEditor} keys=${numericKeys} runs=${fullRuns} onAdd=${add} onCancel=${() => setAdding(false)} />`}
+    ${adding && html`<${PanelEditor} keys=${numericKeys} mediaKeys=${richKeys.filter((k) => k.type === "media")} runs=${fullRuns} onAdd=${add} onCancel=${() => setAdding(false)} />`}
   </div>`;
 }
