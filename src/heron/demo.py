@@ -2,9 +2,12 @@
 
 A one-hidden-layer network learns scikit-learn's bundled 8×8 digits (no
 download), one pass over the training set (in mini-batches) per epoch. Each
-epoch logs train/val loss and accuracy; ``define_metric`` keeps the best
-validation accuracy and the lowest validation loss in the summary.
-It uses only the public SDK, exactly as a wandb script would.
+epoch logs train/val loss and accuracy and a histogram of the hidden layer's
+weights; ``define_metric`` keeps the best validation accuracy and the lowest
+validation loss in the summary. At the end it logs a confusion matrix and a
+table of validation predictions with each digit's image (when the ``media``
+extra is installed). It uses only the public SDK, exactly as a wandb script
+would.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ def run_demo(
 
     import heron
 
+    media = _media_available()
     digits = load_digits()
     x = digits.data / 16.0
     x_train, x_val, y_train, y_val = train_test_split(
@@ -70,6 +74,8 @@ def run_demo(
             proba = model.predict_proba(xs)
             metrics[f"{split}/loss"] = float(log_loss(ys, proba, labels=classes))
             metrics[f"{split}/accuracy"] = float((proba.argmax(axis=1) == ys).mean())
+        if media:
+            metrics["weights/hidden"] = heron.Histogram(model.coefs_[0].ravel())
         run.log(metrics)
         if not quiet:
             print(
@@ -77,11 +83,42 @@ def run_demo(
                 f"  val/loss {metrics['val/loss']:.4f}  val/accuracy {metrics['val/accuracy']:.4f}"
             )
     run.summary["train_seconds"] = round(time.perf_counter() - started, 3)
+    if media:
+        _log_predictions(heron, run, model, x_val, y_val, classes)
     path = f"{run.entity}/{run.project}/{run.id}"
     run.finish()
     if not quiet:
         print(_where_to_look(path))
     return path
+
+
+def _media_available() -> bool:
+    """Images and tables need the ``media`` extra (Pillow, pyarrow); the demo runs without."""
+    try:
+        import PIL  # noqa: F401
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _log_predictions(heron: Any, run: Any, model: Any, x: Any, y: Any, classes: Any) -> None:
+    """A confusion matrix, and the first 100 validation digits with their predictions."""
+    proba = model.predict_proba(x)
+    names = [str(c) for c in classes]
+    run.log(
+        {
+            "val/confusion_matrix": heron.plot.confusion_matrix(
+                y_true=y.tolist(), preds=proba.argmax(axis=1).tolist(), class_names=names
+            )
+        }
+    )
+    table = heron.Table(columns=["image", "label", "prediction", "confidence"])
+    for pixels, label, p in zip(x[:100], y[:100], proba[:100], strict=True):
+        # 8x8 in 0..1, shown dark on light and 4x larger so a person can read it.
+        image = (255 - pixels.reshape(8, 8) * 255).astype("uint8").repeat(4, 0).repeat(4, 1)
+        table.add_data(heron.Image(image), int(label), int(p.argmax()), float(p.max()))
+    run.log({"val/predictions": table})
 
 
 def _where_to_look(path: str) -> str:
