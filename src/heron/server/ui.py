@@ -12,6 +12,8 @@ URLs follow W&B's shape, so a run's ``url`` reads the same::
     /{entity}/{project}                 runs table (the project's home)
     /{entity}/{project}/workspace       charts comparing runs
     /{entity}/{project}/runs/{run_id}   one run: overview, charts, system, logs, files
+    /{entity}/{project}/artifacts       artifact types, artifacts, versions
+    /{entity}/{project}/artifacts/{type}/{name}/{version}   one version: files, aliases, lineage
 
 The UI router is mounted after ``/api``, ``/static`` and ``/docs``, so those
 names cannot be entities with a dashboard (``docs/limits.md``).
@@ -29,7 +31,7 @@ from starlette.responses import Response
 
 from heron._version import __version__
 from heron.entities import RunKey, check_name, check_run_id
-from heron.errors import NotFoundError
+from heron.errors import InvalidNameError, NotFoundError
 from heron.server.deps import StoreDep
 from heron.store.base import Store
 
@@ -116,4 +118,49 @@ def run_page(request: Request, store: StoreDep, entity: str, project: str, run_i
         )
     return _page(
         request, "run", f"{run_id} · {project}", entity=entity, project=project, run_id=run_id
+    )
+
+
+@router.get("/{entity}/{project}/artifacts")
+def artifacts_page(request: Request, store: StoreDep, entity: str, project: str) -> Response:
+    missing = _missing_project(request, store, entity, project)
+    return missing or _page(
+        request, "artifacts", f"{project} · artifacts", entity=entity, project=project
+    )
+
+
+@router.get("/{entity}/{project}/artifacts/{artifact_type}/{name}/{version}")
+def artifact_page(
+    request: Request,
+    store: StoreDep,
+    entity: str,
+    project: str,
+    artifact_type: str,
+    name: str,
+    version: str,
+) -> Response:
+    """One version (``v3`` or an alias); the type must be the artifact's, as in W&B's URLs."""
+    missing = _missing_project(request, store, entity, project)
+    if missing:
+        return missing
+    try:
+        found = store.get_artifact_version(entity, project, name, version)
+    except (NotFoundError, InvalidNameError):
+        found = None
+    if found is None or found.type != artifact_type:
+        return _not_found(
+            request,
+            f"There is no {artifact_type} artifact {name}:{version} in {entity}/{project}.",
+            f"/{entity}/{project}/artifacts",
+            f"See the artifacts of {project}",
+        )
+    return _page(
+        request,
+        "artifact",
+        f"{name}:{version} · {project}",
+        entity=entity,
+        project=project,
+        artifact_type=artifact_type,
+        artifact_name=name,
+        version=version,
     )
