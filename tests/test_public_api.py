@@ -9,6 +9,7 @@ import heron
 
 EXPECTED = [
     "Api",
+    "Artifact",
     "Audio",
     "ConfigError",
     "ConflictError",
@@ -40,6 +41,7 @@ EXPECTED = [
     "run",
     "save",
     "summary",
+    "weave",
 ]
 
 

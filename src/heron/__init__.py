@@ -34,7 +34,9 @@ from heron.sdk.client import Client as _Client
 from heron.sdk.user_settings import Settings
 
 if TYPE_CHECKING:
+    from heron import weave as weave
     from heron.api import Api as Api
+    from heron.artifacts import Artifact as Artifact
     from heron.data_types import Audio as Audio
     from heron.data_types import Histogram as Histogram
     from heron.data_types import Html as Html
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Api",
+    "Artifact",
     "Audio",
     "ConfigError",
     "ConflictError",
@@ -78,6 +81,7 @@ __all__ = [
     "run",
     "save",
     "summary",
+    "weave",
 ]
 
 _client = _Client()
@@ -121,6 +125,10 @@ def __getattr__(name: str) -> Any:
         from heron.api import Api
 
         return Api
+    if name == "Artifact":
+        from heron.artifacts.artifact import Artifact
+
+        return Artifact
     if name == "Run":
         from heron.sdk.run import Run
 
@@ -129,6 +137,10 @@ def __getattr__(name: str) -> Any:
         import heron.data_types
 
         return getattr(heron.data_types, name)
+    if name == "weave":  # `from heron import weave`: the tracing SDK, imported on first use
+        import heron.weave
+
+        return heron.weave
     if name == "plot":  # wandb.plot.line(...) and friends: the module is the namespace
         from heron.data_types import plot
 

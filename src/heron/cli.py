@@ -112,6 +112,20 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_gc(args: argparse.Namespace) -> int:
+    from heron.artifacts.commands import gc
+
+    print(gc(_settings(), grace_seconds=args.grace, dry_run=args.dry_run))
+    return 0
+
+
+def cmd_artifact_cache_cleanup(args: argparse.Namespace) -> int:
+    from heron.artifacts.commands import cache_cleanup
+
+    print(cache_cleanup(_settings(), args.max_size))
+    return 0
+
+
 def cmd_login(args: argparse.Namespace) -> int:
     from heron.settings import LOGIN_FILE, save_login
 
@@ -339,6 +353,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--order", default="-created_at", help="field with +/- (default -created_at)")
     p.add_argument("--limit", type=int, default=50, help="at most this many rows (default 50)")
     p.set_defaults(func=cmd_runs_list)
+
+    p = add(
+        "gc",
+        "Delete blobs no run file, media, table or artifact version references.",
+        ["heron gc --dry-run                            # what would be freed", "heron gc"],
+    )
+    p.add_argument("--dry-run", action="store_true", help="report, delete nothing")
+    p.add_argument(
+        "--grace",
+        type=float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="spare blobs written this recently: uploads in flight (default 3600)",
+    )
+    p.set_defaults(func=cmd_gc)
+
+    artifact = add("artifact", "Artifact tools.", ["heron artifact cache cleanup --max-size 5GB"])
+    artifact_sub = artifact.add_subparsers(
+        dest="artifact_command", metavar="COMMAND", required=True
+    )
+    cache = artifact_sub.add_parser("cache", help="The local download cache.")
+    cache_sub = cache.add_subparsers(dest="cache_command", metavar="COMMAND", required=True)
+    p = cache_sub.add_parser(
+        "cleanup",
+        help="Trim the download cache, least recently used first.",
+        description="Trim the artifact download cache, least recently used blobs first.",
+        epilog=_examples(
+            "heron artifact cache cleanup", "heron artifact cache cleanup --max-size 1GB"
+        ),
+        formatter_class=raw,
+    )
+    p.add_argument(
+        "--max-size", metavar="SIZE", help="keep at most this much (default: the cache's cap)"
+    )
+    p.set_defaults(func=cmd_artifact_cache_cleanup)
 
     p = add(
         "demo",

@@ -25,7 +25,32 @@ type        payload
 ``output``  ``start``: the number of the first line (from 0), ``lines``: completed
             console lines (``\\r`` redraws collapsed, no newline, cut at 64 KiB)
 ``exit``    ``state`` (finished|failed), ``exit_code``, ``ended_at``
+``artifact`` a version logged by the run: ``name``, ``artifact_type``,
+            ``manifest`` (entries: ``path, digest, size, ref``),
+            ``description``, ``metadata``, ``aliases``; the log also keeps
+            ``staged`` (``{sha256: local path}``, blobs the sender uploads
+            first). Applying it again changes nothing (same digest, same version)
 ==========  ==========================================================
+
+Weave calls travel the same way in *call logs* (one per tracing process,
+under ``<dir>/weave/``), shipped to ``Store.apply_calls`` (``POST
+/api/v1/projects/{entity}/{project}/calls/records``). A call that ends
+within 0.2 s is one ``call`` record; a longer one is a ``call_start`` (so live
+views show it running) and later a ``call_end``, which the store merges.
+
+==============  ======================================================
+type            payload
+==============  ======================================================
+``call_start``  ``id`` (UUIDv7), ``trace_id``, ``parent_id`` (None for a
+                root), ``op_name``, ``display_name``, ``inputs`` (serialized
+                safely, see :mod:`heron.weave.serialize`), ``attributes``,
+                ``started_at``
+``call_end``    ``id``, ``output``, ``exception`` (None on success, else
+                ``"Type: message"`` plus the traceback), ``summary``
+                (``usage``, ``status_counts``, ``latency_ms``), ``ended_at``;
+                optionally ``display_name``
+``call``        a whole call: the fields of both records above
+==============  ======================================================
 
 JSON has no NaN or infinities, and wandb stores them faithfully, so floats
 that are not finite travel as ``{"$f": "nan" | "inf" | "-inf"}``; see
@@ -56,7 +81,22 @@ from heron.errors import RunLogError
 
 Record = dict[str, Any]
 
-RECORD_TYPES = ("run", "config", "history", "system", "summary", "metric", "file", "output", "exit")
+RECORD_TYPES = (
+    "run",
+    "config",
+    "history",
+    "system",
+    "summary",
+    "metric",
+    "file",
+    "output",
+    "exit",
+    "artifact",
+)
+CALL_RECORD_TYPES = ("call_start", "call_end", "call")
+"""The record types of a call log (weave tracing); see the second table above."""
+CALL_LOG_RUN_ID = "weave"
+"""The ``run_id`` a call log's header carries: it belongs to a project, not to a run."""
 LOG_MAGIC = b"HERONLOG1 "
 LOG_SUFFIX = ".heronlog"
 SYNCED_SUFFIX = ".synced"

@@ -13,6 +13,9 @@ from heron.errors import NotFoundError, UsageError
 from heron.settings import Settings
 
 if TYPE_CHECKING:
+    from heron.artifacts.artifact import Artifact
+    from heron.artifacts.entities import ArtifactInfo, ArtifactType
+    from heron.artifacts.registry import AutomationHandle, Registry
     from heron.store.base import Store
 
 _OVERRIDES = ("entity", "project", "base_url")
@@ -191,6 +194,127 @@ class Api:
             entity = self.default_entity
         key = RunKey.parse("/".join(parts), entity, self.settings.project)
         return Run(self, self.store.get_run(key))
+
+    # ------------------------------------------------------------ artifacts
+
+    def artifact(self, name: str, type: str | None = None) -> Artifact:
+        """One artifact version: ``"entity/project/name:v3"``, ``"project/name:alias"``, …
+
+        The version defaults to ``latest``; ``type``, when given, must match.
+
+        >>> art = api.artifact("me/digits/dataset:best")          # doctest: +SKIP
+        >>> art.download(), art.logged_by(), art.used_by()         # doctest: +SKIP
+        """
+        from heron.artifacts.artifact import Artifact
+        from heron.artifacts.entities import parse_artifact_path
+        from heron.artifacts.registry import resolve_path
+
+        if name.startswith("registry/"):  # a collection's version, by alias or v<n>
+            name = resolve_path(self.store, self.default_entity, name)
+        entity, project, base, ref = parse_artifact_path(name)
+        entity, project = self._artifact_project(entity, project)
+        version = self.store.get_artifact_version(entity, project, base, ref)
+        if type is not None and version.type != type:
+            raise UsageError(
+                f"artifact {version.qualified_name} is of type {version.type!r}, not {type!r}"
+            )
+        return Artifact._from_version(version, self.store, self)
+
+    def artifacts(self, type_name: str, name: str, per_page: int = 50) -> list[Artifact]:
+        """Every version of the artifact ``[entity/project/]name`` of that type, oldest first."""
+        from heron.artifacts.artifact import Artifact
+        from heron.artifacts.entities import parse_artifact_path
+
+        entity, project, base, _ = parse_artifact_path(name.split(":", 1)[0])
+        entity, project = self._artifact_project(entity, project)
+        versions = self.store.list_artifact_versions(entity, project, base)
+        if versions and versions[0].type != type_name:
+            raise UsageError(
+                f"artifact {entity}/{project}/{base} is of type {versions[0].type!r},"
+                f" not {type_name!r}"
+            )
+        return [Artifact._from_version(v, self.store, self) for v in versions]
+
+    def artifact_types(self, project: str | None = None) -> list[ArtifactType]:
+        """The artifact types used in a project (``"entity/project"`` or ``"project"``)."""
+        entity, name = self._project_path(project)
+        return self.store.list_artifact_types(entity, name)
+
+    def artifact_collections(self, project_name: str, type_name: str) -> list[ArtifactInfo]:
+        """The artifacts of one type in a project, with their version counts."""
+        entity, name = self._project_path(project_name)
+        return self.store.list_artifacts(entity, name, type=type_name)
+
+    # ------------------------------------------------------------ registry and automations
+
+    def registries(self, entity: str | None = None) -> list[Registry]:
+        """The entity's registries (``model`` always among them)."""
+        from heron.artifacts.registry import Registry, local_actor
+
+        entity = check_name("entity", entity or self.default_entity)
+        actor = None if self.settings.api_key else local_actor()
+        return [Registry(self.store, r, actor) for r in self.store.list_registries(entity)]
+
+    def registry(self, name: str = "model", entity: str | None = None) -> Registry:
+        """One registry by name; raises NotFoundError (``create_registry`` makes one).
+
+        >>> api.registry().collection("digits-cnn").set_alias("production", 2)  # doctest: +SKIP
+        """
+        for registry in self.registries(entity):
+            if registry.name == name:
+                return registry
+        raise NotFoundError(f"registry {name!r} not found; create it with api.create_registry()")
+
+    def create_registry(
+        self, name: str, description: str | None = None, entity: str | None = None
+    ) -> Registry:
+        """Create a registry of the entity (ConflictError when it exists)."""
+        from heron.artifacts.registry import Registry, local_actor
+
+        entity = check_name("entity", entity or self.default_entity)
+        made = self.store.create_registry(entity, name, description)
+        return Registry(self.store, made, None if self.settings.api_key else local_actor())
+
+    def create_automation(
+        self,
+        name: str,
+        trigger: dict[str, Any],
+        action: dict[str, Any],
+        *,
+        project: str | None = None,
+        secret: str | None = None,
+        enabled: bool = True,
+        entity: str | None = None,
+    ) -> AutomationHandle:
+        """Run ``action`` on every event ``trigger`` matches (see docs/registry.md).
+
+        >>> api.create_automation(                                   # doctest: +SKIP
+        ...     "notify", {"event": "alias_added", "alias": "prod*"},
+        ...     {"kind": "webhook", "url": "https://ci.example/hook"}, secret="s3cret")
+        """
+        from heron.artifacts.registry import AutomationHandle
+
+        entity = check_name("entity", entity or self.default_entity)
+        made = self.store.create_automation(
+            entity, name, trigger, action, project=project, secret=secret, enabled=enabled
+        )
+        return AutomationHandle(self.store, made)
+
+    def automations(self, entity: str | None = None) -> list[AutomationHandle]:
+        """The entity's automations, oldest first."""
+        from heron.artifacts.registry import AutomationHandle
+
+        entity = check_name("entity", entity or self.default_entity)
+        return [AutomationHandle(self.store, a) for a in self.store.list_automations(entity)]
+
+    def _artifact_project(self, entity: str | None, project: str | None) -> tuple[str, str]:
+        project = project or self.settings.project
+        if not project:
+            raise UsageError(
+                "name the artifact's project: api.artifact('entity/project/name:v0'),"
+                " or set HERON_PROJECT"
+            )
+        return self._entity_for(check_name("project", project), entity), project
 
     def __repr__(self) -> str:
         return f"<heron.Api {self.client_url}>"

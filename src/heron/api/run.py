@@ -13,6 +13,7 @@ from heron.errors import NotFoundError, UsageError
 
 if TYPE_CHECKING:
     from heron.api.api import Api
+    from heron.artifacts.artifact import Artifact
     from heron.data_types.table import Table
     from heron.store.base import Store
 
@@ -244,6 +245,22 @@ class Run:
     def file(self, name: str) -> File:
         """One file by name; raises NotFoundError."""
         return File(self, self._store.get_file(self._key, name))
+
+    # ------------------------------------------------------------ artifacts
+
+    def logged_artifacts(self) -> list[Artifact]:
+        """The artifact versions this run logged, in the order it logged them."""
+        return self._artifacts("logged")
+
+    def used_artifacts(self) -> list[Artifact]:
+        """The artifact versions this run used, in the order it used them."""
+        return self._artifacts("used")
+
+    def _artifacts(self, kind: str) -> list[Artifact]:
+        from heron.artifacts.artifact import Artifact
+
+        versions = self._store.run_artifacts(self._key, kind)
+        return [Artifact._from_version(v, self._store, self._api) for v in versions]
 
     # ------------------------------------------------------------ changes
 

@@ -35,6 +35,7 @@ from heron.sdk.values import coerce_step, prepare_row
 from heron.sdk.writer import BYTES_FIELD, Faithful, LogWriter, RecordQueue
 
 if TYPE_CHECKING:
+    from heron.artifacts.artifact import Artifact
     from heron.sdk.background import Job
     from heron.settings import Settings
     from heron.store.base import Store
@@ -433,6 +434,82 @@ class Run:
             if name in media or name.endswith(".partial"):
                 continue
             self._log_file(name, path, stat)
+
+    # ---------------------------------------------------------------- artifacts
+
+    def log_artifact(
+        self,
+        artifact_or_path: Artifact | str | os.PathLike[str],
+        name: str | None = None,
+        type: str | None = None,
+        aliases: list[str] | None = None,
+    ) -> Artifact:
+        """Queue an artifact's version through the run log, logged by this run.
+
+        Takes a :class:`heron.Artifact` or a file/folder path (then ``name``
+        and ``type`` name it). Returns at once (offline too: ``heron sync``
+        sends it); ``art.wait()`` blocks until the store holds the version.
+        The same content as an existing version makes no new version (a
+        notice says so); new content makes ``v{n+1}`` and moves ``latest``;
+        ``aliases`` move to the version.
+
+        >>> run.log_artifact("data/", name="digits", type="dataset")  # doctest: +SKIP
+        """
+        from heron.artifacts import runs
+
+        return runs.log_artifact(self, artifact_or_path, name, type, aliases)
+
+    def use_artifact(self, artifact_or_name: Artifact | str, type: str | None = None) -> Artifact:
+        """Record that this run uses ``[entity/project/]name:v3|latest|alias``; return it.
+
+        >>> run.use_artifact("digits:latest").download()  # doctest: +SKIP
+        """
+        from heron.artifacts import runs
+
+        return runs.use_artifact(self, artifact_or_name, type)
+
+    def log_model(
+        self,
+        path: str | os.PathLike[str],
+        name: str | None = None,
+        aliases: list[str] | None = None,
+    ) -> Artifact:
+        """Log a model file or folder as a ``model`` artifact."""
+        from heron.artifacts import runs
+
+        return runs.log_model(self, path, name, aliases)
+
+    def use_model(self, name: str) -> str:
+        """Use and download a model artifact; the local path of its file (or folder)."""
+        from heron.artifacts import runs
+
+        return runs.use_model(self, name)
+
+    def link_artifact(
+        self, artifact: Artifact, target_path: str, aliases: list[str] | None = None
+    ) -> None:
+        """Link a logged artifact into ``registry/[<registry>/]<collection>`` with ``aliases``.
+
+        >>> run.link_artifact(art, "registry/digits-cnn", aliases=["staging"])  # doctest: +SKIP
+        """
+        from heron.artifacts import runs
+
+        runs.link_artifact(self, artifact, target_path, aliases)
+
+    def link_model(
+        self,
+        path: str | os.PathLike[str],
+        registered_model_name: str,
+        name: str | None = None,
+        aliases: list[str] | None = None,
+    ) -> Artifact:
+        """Log a model and link it into the ``model`` registry's collection of that name.
+
+        >>> run.link_model("model.pt", "digits-cnn", aliases=["staging"])  # doctest: +SKIP
+        """
+        from heron.artifacts import runs
+
+        return runs.link_model(self, path, registered_model_name, name, aliases)
 
     # ---------------------------------------------------------------- finish
 

@@ -1,7 +1,7 @@
 """Shipping a run log to a Store: the live sender thread and the code it shares with sync.
 
 :class:`Shipper` reads a log with :class:`heron.records.LogReader` from where
-it left off, uploads the blobs of ``file`` records, and applies records in
+it left off, uploads the blobs of ``file`` and ``artifact`` records, and applies records in
 batches to :meth:`heron.store.base.Store.apply`; progress goes to
 ``<log>.synced`` (``{"seq": last applied, "complete": bool}``). The live
 :class:`Sender` thread runs a Shipper against the log the writer is filling,
@@ -16,7 +16,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -122,6 +122,10 @@ class Shipper:
                 uploaded = self._upload(record)
                 if uploaded is not None:
                     ready.append(uploaded)
+            elif record["type"] == "artifact":
+                staged = self._upload_artifact(record)
+                if staged is not None:
+                    ready.append(staged)
             else:
                 ready.append(record)
         refused_before = len(self.refused)
@@ -177,6 +181,23 @@ class Shipper:
         log.warning("heron: run file %r is gone (%s); not uploading it", out.get("name"), path)
         return None
 
+    def _upload_artifact(self, record: Record) -> Record | None:
+        """Upload the blobs an ``artifact`` record staged; the record without ``staged``."""
+        from heron.artifacts.transfer import upload_staged
+
+        missing = upload_staged(self.store.blobs, record.get("staged") or {})
+        if missing:
+            log.warning(
+                "heron: artifact %r cannot be sent: staged files of %d blob(s) are gone or"
+                " changed (%s); it stays in %s",
+                record.get("name"),
+                len(missing),
+                ", ".join(missing[:3]),
+                self.path,
+            )
+            return None
+        return {k: v for k, v in record.items() if k != "staged"}
+
     def heartbeat(self) -> None:
         self.store.apply(self.key, self.stream, [])
 
@@ -185,6 +206,24 @@ class Shipper:
             write_progress(self.path, self.watermark, complete)
         except OSError as exc:
             log.warning("heron: cannot record sync progress of %s: %s", self.path, exc)
+
+
+class CallSink:
+    """A store as a call log's :class:`Shipper` needs it: ``apply`` goes to ``apply_calls``.
+
+    A call log belongs to a project (its header's run id is
+    :data:`~heron.records.CALL_LOG_RUN_ID`), so its batches go to the project's calls.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.blobs = store.blobs
+
+    def apply(self, run: RunKey, stream: str, records: Sequence[Record]) -> int:
+        return self.store.apply_calls(run.entity, run.project, stream, records)
+
+    def watermark(self, run: RunKey, stream: str) -> int:
+        return self.store.calls_watermark(run.entity, run.project, stream)
 
 
 class Sender(threading.Thread):

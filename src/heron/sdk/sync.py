@@ -22,11 +22,11 @@ import dataclasses
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from heron.errors import NotFoundError, RunLogError, UsageError
-from heron.records import LOG_SUFFIX, Damage, Record, encode_lines
-from heron.sdk.sender import Shipper, read_progress
+from heron.records import CALL_LOG_RUN_ID, LOG_SUFFIX, Damage, Record, encode_lines, read_header
+from heron.sdk.sender import CallSink, Shipper, read_progress
 from heron.sdk.writer import try_lock
 
 if TYPE_CHECKING:
@@ -70,6 +70,8 @@ def find_logs(paths: list[Path] | None, settings: Settings) -> list[Path]:
     if paths is None:
         root = settings.runs_dir
         found = sorted(root.glob(f"*/*{LOG_SUFFIX}")) if root.is_dir() else []
+        calls = settings.dir / "weave"  # weave call logs, one per traced process
+        found += sorted(calls.glob(f"*{LOG_SUFFIX}")) if calls.is_dir() else []
         return [p for p in found if not read_progress(p)["complete"]]
     logs: list[Path] = []
     for raw in paths:
@@ -106,16 +108,20 @@ def sync_paths(
 
 
 def sync_log(path: Path, store: Store) -> SyncResult:
-    """Sync one run log (see the module docstring); errors are reported, not raised."""
+    """Sync one run log or call log (see the module docstring); errors are reported, not raised."""
     try:
-        shipper = Shipper(path, store)
+        is_calls = read_header(path).run_id == CALL_LOG_RUN_ID
+        target = cast("Store", CallSink(store)) if is_calls else store
+        shipper = Shipper(path, target)
     except RunLogError as exc:
         return SyncResult(path, "?", error=str(exc))
     result = SyncResult(path, shipper.key.path)
     try:
-        shipper.watermark = store.watermark(shipper.key, shipper.stream)
+        shipper.watermark = target.watermark(shipper.key, shipper.stream)
     except NotFoundError:
         shipper.watermark = 0
+    if is_calls:
+        return _sync_calls(path, shipper, result)
     lock = try_lock(path)
     try:
         if lock is None:  # a live writer: send what it has written so far
@@ -127,6 +133,25 @@ def sync_log(path: Path, store: Store) -> SyncResult:
                 _append_crash(lock, path, shipper)
                 shipper.pump(final=True)
             result.state = shipper.exit_state
+            shipper.save_progress(complete=True)
+    except Exception as exc:
+        result.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        if lock is not None:
+            lock.close()
+    result.applied = shipper.applied
+    result.refused = len(shipper.refused)
+    result.damage = list(shipper.reader.damage)
+    return result
+
+
+def _sync_calls(path: Path, shipper: Shipper, result: SyncResult) -> SyncResult:
+    """A call log has no exit record: send what it holds; it is complete once its writer is gone."""
+    lock = try_lock(path)
+    try:
+        shipper.pump(final=lock is not None)
+        result.state = "running" if lock is None else "calls"
+        if lock is not None:
             shipper.save_progress(complete=True)
     except Exception as exc:
         result.error = f"{type(exc).__name__}: {exc}"

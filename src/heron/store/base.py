@@ -22,6 +22,24 @@ import abc
 from collections.abc import Iterator, Sequence
 from typing import Any, BinaryIO
 
+from heron.artifacts.entities import (
+    ArtifactInfo,
+    ArtifactType,
+    ArtifactVersion,
+    GcReport,
+    LineageEdge,
+    LineageGraph,
+    LoggedVersion,
+    ManifestEntry,
+)
+from heron.artifacts.registry import (
+    AliasChange,
+    Automation,
+    Collection,
+    Delivery,
+    LinkedVersion,
+    RegistryInfo,
+)
 from heron.entities import (
     FileInfo,
     KeyInfo,
@@ -33,7 +51,7 @@ from heron.entities import (
     Series,
     View,
 )
-from heron.errors import NotFoundError
+from heron.errors import NotFoundError, UsageError
 from heron.records import Record
 
 DEFAULT_BUCKETS = 1000
@@ -43,6 +61,25 @@ MAX_OUTPUT_PAGE = 10_000
 MAX_BUCKETS = 10_000
 MAX_VIEW_BYTES = 1 << 20
 """The largest saved view spec, as JSON."""
+MAX_CALLS_PAGE = 10_000
+"""The most calls one HTTP request returns."""
+MAX_FEEDBACK_BYTES = 1 << 16
+"""The largest feedback payload, as JSON."""
+CALL_FIELDS = (
+    "id",
+    "trace_id",
+    "parent_id",
+    "op_name",
+    "display_name",
+    "inputs",
+    "output",
+    "exception",
+    "summary",
+    "attributes",
+    "started_at",
+    "ended_at",
+)
+"""The keys of a call as the store returns it."""
 
 
 class BlobStore(abc.ABC):
@@ -72,6 +109,14 @@ class BlobStore(abc.ABC):
         """The blob's bytes; raises NotFoundError if absent."""
         with self.open(sha256) as f:
             return f.read()
+
+    def list_blobs(self) -> Iterator[tuple[str, int, float]]:
+        """Every stored blob as ``(sha256, size, modified time)``, for ``heron gc``."""
+        raise UsageError(f"{type(self).__name__} cannot list its blobs, so it cannot be collected")
+
+    def delete(self, sha256: str) -> bool:
+        """Remove a blob; False when it was not there. Only ``heron gc`` deletes blobs."""
+        raise UsageError(f"{type(self).__name__} cannot delete blobs")
 
 
 class Store(abc.ABC):
@@ -379,6 +424,420 @@ class Store(abc.ABC):
         asking again with ``start`` = the last ``line_no`` seen + 1. Raises
         NotFoundError for an unknown run, UsageError for a bad ``start`` or
         ``limit``.
+        """
+
+    # ------------------------------------------------------------------ calls (weave)
+
+    @abc.abstractmethod
+    def apply_calls(self, entity: str, project: str, stream: str, records: Sequence[Record]) -> int:
+        """Apply ``call``/``call_start``/``call_end`` records of a call log, at most once each.
+
+        As :meth:`apply`: records at or below the stream's watermark are
+        skipped, the rest applied in seq order in one transaction with the new
+        watermark, which is returned. The project is created if absent. A
+        ``call_start`` inserts the call (a repeated id is left as stored), a
+        ``call`` inserts a whole call; a
+        ``call_end`` sets ``output``, ``exception``, ``summary``, ``ended_at``
+        (and ``attributes``/``display_name`` when given) of a call of the same
+        project. Other record types raise UsageError.
+        """
+
+    @abc.abstractmethod
+    def calls_watermark(self, entity: str, project: str, stream: str) -> int:
+        """The highest seq applied from this call log of this project (0 when none)."""
+
+    @abc.abstractmethod
+    def get_calls(
+        self,
+        entity: str,
+        project: str,
+        *,
+        filter: dict[str, Any] | None = None,
+        sort_by: Sequence[tuple[str, str]] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """A page of the project's calls, each a dict of :data:`CALL_FIELDS`.
+
+        ``filter`` keys: ``op_names``, ``trace_ids``, ``parent_ids``,
+        ``call_ids`` (lists of strings; a call matches when its field is in
+        the list) and ``trace_roots_only`` (bool: only calls without a
+        parent). ``sort_by`` is a list of ``(field, "asc"|"desc")`` over
+        ``started_at``, ``ended_at``, ``op_name``, ``id``; the default is
+        ``started_at`` ascending, ties broken by id. ``limit`` None means
+        every call (at most :data:`MAX_CALLS_PAGE` per HTTP request). Raises
+        UsageError naming an unknown filter key, a bad value or sort field.
+        An unknown project yields an empty list.
+        """
+
+    @abc.abstractmethod
+    def count_calls(
+        self, entity: str, project: str, *, filter: dict[str, Any] | None = None
+    ) -> int:
+        """How many calls :meth:`get_calls` would page through with this filter."""
+
+    @abc.abstractmethod
+    def get_call(self, entity: str, project: str, call_id: str) -> dict[str, Any]:
+        """One call of the project (see :meth:`get_calls`); raises NotFoundError."""
+
+    @abc.abstractmethod
+    def delete_calls(self, entity: str, project: str, call_ids: Sequence[str]) -> int:
+        """Delete calls with every descendant and their feedback; return how many calls went.
+
+        Ids that name no call of the project are ignored.
+        """
+
+    @abc.abstractmethod
+    def add_feedback(
+        self, entity: str, project: str, call_id: str, feedback_type: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Attach feedback to a call; return it as :meth:`list_feedback` would.
+
+        ``feedback_type`` is a non-empty string of at most 256 characters
+        (``wandb.reaction.1``, ``wandb.note.1`` or any custom name);
+        ``payload`` a JSON object of at most :data:`MAX_FEEDBACK_BYTES`.
+        Raises NotFoundError for an unknown call, UsageError for bad input.
+        """
+
+    @abc.abstractmethod
+    def list_feedback(self, entity: str, project: str, call_id: str) -> list[dict[str, Any]]:
+        """A call's feedback, oldest first: dicts of ``id, call_id, feedback_type, payload,
+        created_at``. An unknown call yields an empty list."""
+
+    @abc.abstractmethod
+    def purge_feedback(self, entity: str, project: str, feedback_id: str) -> bool:
+        """Delete one feedback item of the project; False when there was none."""
+
+    # ------------------------------------------------------------------ artifacts
+
+    @abc.abstractmethod
+    def log_artifact(
+        self,
+        entity: str,
+        project: str,
+        name: str,
+        type: str,
+        manifest: Sequence[ManifestEntry],
+        *,
+        run: RunKey | None = None,
+        description: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        aliases: Sequence[str] = (),
+    ) -> LoggedVersion:
+        """Record a version of an artifact from its manifest; return it and whether it is new.
+
+        The artifact (and the project) is created on first use; its ``type``
+        must match the type it was created with (ConflictError otherwise).
+        The version digest is :func:`heron.artifacts.entities.manifest_digest`
+        of the manifest: a manifest whose digest an existing version has makes
+        no new version (``created`` False; its metadata stays as first logged),
+        any other makes ``v{n+1}``. Every stored entry (``ref`` None) must name
+        a blob already in :attr:`blobs` (NotFoundError otherwise). ``latest``
+        moves to a new version; each of ``aliases`` moves to the returned
+        version (``latest`` among them is ignored). With ``run``, a
+        ``logged`` lineage edge from the run is recorded (the run need not be
+        in the store yet: edges name runs by path).
+        """
+
+    @abc.abstractmethod
+    def list_artifact_types(self, entity: str, project: str) -> list[ArtifactType]:
+        """The artifact types of a project, sorted by name; an unknown project gives []."""
+
+    @abc.abstractmethod
+    def list_artifacts(
+        self, entity: str, project: str, type: str | None = None
+    ) -> list[ArtifactInfo]:
+        """The project's artifacts (of one type, if given), sorted by name."""
+
+    @abc.abstractmethod
+    def list_artifact_versions(self, entity: str, project: str, name: str) -> list[ArtifactVersion]:
+        """Every version of an artifact, oldest first; raises NotFoundError."""
+
+    @abc.abstractmethod
+    def get_artifact_version(
+        self, entity: str, project: str, name: str, ref: str = "latest"
+    ) -> ArtifactVersion:
+        """The version ``ref`` names: ``v3`` or an alias (``latest``); raises NotFoundError."""
+
+    @abc.abstractmethod
+    def get_manifest(
+        self, entity: str, project: str, name: str, ref: str = "latest"
+    ) -> list[ManifestEntry]:
+        """The manifest of a version, sorted by path; raises NotFoundError."""
+
+    @abc.abstractmethod
+    def set_alias(
+        self, entity: str, project: str, name: str, alias: str, version: int
+    ) -> ArtifactVersion:
+        """Point ``alias`` at version ``version`` (moving it off any other); return the version.
+
+        ``latest`` moves by itself and cannot be set (UsageError), nor can an
+        alias that looks like a version name (``v3``: InvalidNameError).
+        """
+
+    @abc.abstractmethod
+    def remove_alias(self, entity: str, project: str, name: str, alias: str) -> None:
+        """Take ``alias`` off the artifact; NotFoundError when it has no such alias."""
+
+    @abc.abstractmethod
+    def use_artifact(
+        self, run: RunKey, entity: str, project: str, name: str, ref: str = "latest"
+    ) -> ArtifactVersion:
+        """Record that ``run`` used the version ``ref`` names (once per pair); return it."""
+
+    @abc.abstractmethod
+    def artifact_edges(
+        self, entity: str, project: str, name: str, ref: str = "latest"
+    ) -> list[LineageEdge]:
+        """The lineage edges of one version (the runs that logged and used it), oldest first."""
+
+    @abc.abstractmethod
+    def run_artifacts(self, run: RunKey, kind: str) -> list[ArtifactVersion]:
+        """The versions a run ``logged`` or ``used`` (``kind``), in the order it did so."""
+
+    def update_artifact_version(
+        self,
+        entity: str,
+        project: str,
+        name: str,
+        version: int,
+        *,
+        description: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> ArtifactVersion:
+        """Change a version's description and/or metadata (None keeps one); return it.
+
+        The digest (the files) never changes: new files make a new version.
+        """
+        raise UsageError(f"{type(self).__name__} cannot change artifact versions")
+
+    def delete_artifact_version(
+        self, entity: str, project: str, name: str, version: int, *, delete_aliases: bool = False
+    ) -> None:
+        """Delete a version with its manifest, aliases and lineage edges; NotFoundError if absent.
+
+        A version holding aliases besides ``latest`` is refused (UsageError)
+        unless ``delete_aliases``; ``latest`` moves to the newest version left,
+        and the artifact goes when none is left. Blobs stay until :meth:`gc`.
+        """
+        raise UsageError(f"{type(self).__name__} cannot delete artifact versions")
+
+    def unreferenced_blobs(self, grace_seconds: float) -> list[tuple[str, int]]:
+        """``(sha256, size)`` of blobs no run file, media, table or artifact version names.
+
+        A blob modified less than ``grace_seconds`` ago is never listed: an
+        upload in flight puts its blobs before the record that names them.
+        """
+        raise UsageError(
+            f"{type(self).__name__} cannot list unreferenced blobs; run heron gc"
+            " where the database and blob store are reachable"
+        )
+
+    def gc(self, grace_seconds: float = 3600.0, *, dry_run: bool = False) -> GcReport:
+        """Delete :meth:`unreferenced_blobs` (only report them with ``dry_run``)."""
+        found = self.unreferenced_blobs(grace_seconds)
+        freed = 0
+        if not dry_run:
+            for sha256, size in found:
+                if self.blobs.delete(sha256):
+                    freed += size
+        else:
+            freed = sum(size for _, size in found)
+        return GcReport([sha for sha, _ in found], freed, dry_run)
+
+    def artifact_lineage(
+        self,
+        entity: str,
+        project: str,
+        name: str,
+        ref: str = "latest",
+        *,
+        depth: int = 4,
+        direction: str = "both",
+    ) -> LineageGraph:
+        """The lineage graph around a version, ``depth`` edges out (1 to ``MAX_LINEAGE_DEPTH``).
+
+        ``direction`` is ``upstream`` (the run that logged it, what that run
+        used, …), ``downstream`` (the runs that used it, what they logged, …)
+        or ``both``. Built from :meth:`artifact_edges` and
+        :meth:`run_artifacts`; a store may answer it in one request instead.
+        """
+        from heron.artifacts.lineage import walk
+
+        return walk(self, self.get_artifact_version(entity, project, name, ref), depth, direction)
+
+    # ------------------------------------------------------------------ registry
+
+    @abc.abstractmethod
+    def create_registry(
+        self, entity: str, name: str, description: str | None = None
+    ) -> RegistryInfo:
+        """Create a registry of the entity; ConflictError when it exists."""
+
+    @abc.abstractmethod
+    def list_registries(self, entity: str) -> list[RegistryInfo]:
+        """The entity's registries, sorted by name; ``model`` is always among them."""
+
+    @abc.abstractmethod
+    def create_collection(
+        self,
+        entity: str,
+        registry: str,
+        name: str,
+        *,
+        description: str | None = None,
+        tags: Sequence[str] = (),
+    ) -> Collection:
+        """Create a collection (the registry too, if it is absent); ConflictError when it exists.
+
+        ``description`` is the markdown model card.
+        """
+
+    @abc.abstractmethod
+    def update_collection(
+        self,
+        entity: str,
+        registry: str,
+        name: str,
+        *,
+        description: str | None = None,
+        tags: Sequence[str] | None = None,
+    ) -> Collection:
+        """Change a collection's card and/or tags (None leaves one as it is); return it."""
+
+    @abc.abstractmethod
+    def list_collections(self, entity: str, registry: str) -> list[Collection]:
+        """A registry's collections, sorted by name; an unknown registry gives NotFoundError
+        (``model`` always exists)."""
+
+    @abc.abstractmethod
+    def get_collection(self, entity: str, registry: str, name: str) -> Collection:
+        """One collection with its rules and version count; raises NotFoundError."""
+
+    @abc.abstractmethod
+    def link_version(
+        self,
+        entity: str,
+        registry: str,
+        collection: str,
+        source_entity: str,
+        source_project: str,
+        source_name: str,
+        ref: str = "latest",
+        *,
+        aliases: Sequence[str] = (),
+        actor: str | None = None,
+    ) -> LinkedVersion:
+        """Link an artifact version into a collection (both made if absent); return the link.
+
+        A version not yet in the collection becomes its ``v{n+1}`` and takes
+        ``latest``; a version already linked keeps its number. Each of
+        ``aliases`` then moves to it as :meth:`set_collection_alias` would
+        (rules enforced, changes recorded); a refused alias refuses the whole
+        link (UsageError with the rule's reason) and nothing is linked. Fires
+        ``version_linked`` and ``alias_added`` automations.
+        """
+
+    @abc.abstractmethod
+    def list_linked_versions(
+        self, entity: str, registry: str, collection: str
+    ) -> list[LinkedVersion]:
+        """A collection's linked versions, oldest first; raises NotFoundError."""
+
+    @abc.abstractmethod
+    def get_linked_version(
+        self, entity: str, registry: str, collection: str, ref: str = "latest"
+    ) -> LinkedVersion:
+        """The linked version ``ref`` (``v2`` or an alias) names; raises NotFoundError."""
+
+    @abc.abstractmethod
+    def set_collection_alias(
+        self,
+        entity: str,
+        registry: str,
+        collection: str,
+        alias: str,
+        version: int,
+        *,
+        actor: str | None = None,
+    ) -> LinkedVersion:
+        """Point ``alias`` at linked version ``version``, moving it off any other.
+
+        The alias's promotion rule (see :meth:`set_alias_rule`) is checked
+        against the summary of the run that logged the source version; a
+        failing version is refused with UsageError saying why. The change is
+        kept in :meth:`alias_history` with ``actor`` (who asked: an API key
+        tag, a user or a run path). Fires ``alias_added`` automations.
+        """
+
+    @abc.abstractmethod
+    def remove_collection_alias(
+        self, entity: str, registry: str, collection: str, alias: str, *, actor: str | None = None
+    ) -> None:
+        """Take ``alias`` off the collection (recorded); NotFoundError when it has none."""
+
+    @abc.abstractmethod
+    def set_alias_rule(
+        self,
+        entity: str,
+        registry: str,
+        collection: str,
+        alias: str,
+        rule: dict[str, Any] | None,
+    ) -> Collection:
+        """Set (or with None remove) the promotion rule of ``alias``; return the collection.
+
+        A rule is ``{"metric": summary key, "op": ">=" …, "value": number}``
+        (see :func:`heron.artifacts.registry.check_rule`). The version that
+        holds the alias now is not re-checked.
+        """
+
+    @abc.abstractmethod
+    def alias_history(self, entity: str, registry: str, collection: str) -> list[AliasChange]:
+        """Every alias change of the collection, oldest first."""
+
+    # ------------------------------------------------------------------ automations
+
+    @abc.abstractmethod
+    def create_automation(
+        self,
+        entity: str,
+        name: str,
+        trigger: dict[str, Any],
+        action: dict[str, Any],
+        *,
+        project: str | None = None,
+        secret: str | None = None,
+        enabled: bool = True,
+    ) -> Automation:
+        """Create an automation (see :mod:`heron.artifacts.registry` for triggers and actions).
+
+        ``project`` None listens to every project of the entity. ``secret``
+        signs webhook bodies (``X-Heron-Signature: sha256=<hmac>``). Names
+        are unique per entity (ConflictError); bad triggers or actions raise
+        InvalidValueError saying what is expected.
+        """
+
+    @abc.abstractmethod
+    def list_automations(self, entity: str) -> list[Automation]:
+        """The entity's automations, oldest first."""
+
+    @abc.abstractmethod
+    def set_automation_enabled(self, entity: str, automation_id: int, enabled: bool) -> Automation:
+        """Enable or disable an automation (disabled ones ignore events); NotFoundError."""
+
+    @abc.abstractmethod
+    def delete_automation(self, entity: str, automation_id: int) -> None:
+        """Delete an automation and its deliveries; NotFoundError when there is none."""
+
+    @abc.abstractmethod
+    def list_deliveries(
+        self, entity: str, automation_id: int, *, limit: int = 100
+    ) -> list[Delivery]:
+        """An automation's deliveries, newest first; NotFoundError for an unknown automation.
+
+        Deliveries run on a background worker, never in the request that
+        caused the event; pending ones survive a restart.
         """
 
     def close(self) -> None:  # noqa: B027 - optional hook

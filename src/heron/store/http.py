@@ -30,6 +30,23 @@ import httpx
 import orjson
 
 from heron._version import __version__
+from heron.artifacts.entities import (
+    ArtifactInfo,
+    ArtifactType,
+    ArtifactVersion,
+    LineageEdge,
+    LineageGraph,
+    LoggedVersion,
+    ManifestEntry,
+)
+from heron.artifacts.registry import (
+    AliasChange,
+    Automation,
+    Collection,
+    Delivery,
+    LinkedVersion,
+    RegistryInfo,
+)
 from heron.entities import (
     FileInfo,
     KeyInfo,
@@ -52,7 +69,7 @@ from heron.errors import (
 )
 from heron.records import Record, decode_value, dumps_faithful
 from heron.settings import Settings
-from heron.store.base import DEFAULT_BUCKETS, OUTPUT_PAGE, BlobStore, Store
+from heron.store.base import DEFAULT_BUCKETS, MAX_CALLS_PAGE, OUTPUT_PAGE, BlobStore, Store
 from heron.store.blobs import check_sha256, file_digest
 
 T = TypeVar("T")
@@ -396,6 +413,382 @@ class HttpStore(Store):
         params = _params(start=start, limit=limit, search=search or None)
         return OutputPage.from_dict(self._json("GET", f"{_run_path(run)}/output", params=params))
 
+    # ------------------------------------------------------------------ artifacts
+
+    def log_artifact(
+        self,
+        entity: str,
+        project: str,
+        name: str,
+        type: str,
+        manifest: Sequence[ManifestEntry],
+        *,
+        run: RunKey | None = None,
+        description: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        aliases: Sequence[str] = (),
+    ) -> LoggedVersion:
+        if isinstance(aliases, str):
+            raise UsageError("aliases must be a list of strings, not a string")
+        if run is not None and (run.entity, run.project) != (entity, project):
+            raise UsageError("a run logs artifacts into its own project")
+        body = {
+            "name": name,
+            "type": type,
+            "manifest": [e.to_dict() for e in manifest],
+            "run": run.run_id if run is not None else None,
+            "description": description,
+            "metadata": metadata,
+            "aliases": list(aliases),
+        }
+        path = f"{_project_path(entity, project)}/artifacts"
+        return LoggedVersion.from_dict(self._json("POST", path, content=_dumps(body)))
+
+    def list_artifact_types(self, entity: str, project: str) -> list[ArtifactType]:
+        data = self._json("GET", f"{_project_path(entity, project)}/artifact-types")
+        return [ArtifactType.from_dict(t) for t in data["types"]]
+
+    def list_artifacts(
+        self, entity: str, project: str, type: str | None = None
+    ) -> list[ArtifactInfo]:
+        path = f"{_project_path(entity, project)}/artifacts"
+        data = self._json("GET", path, params=_params(type=type))
+        return [ArtifactInfo.from_dict(a) for a in data["artifacts"]]
+
+    def list_artifact_versions(self, entity: str, project: str, name: str) -> list[ArtifactVersion]:
+        data = self._json("GET", f"{_artifact_path(entity, project, name)}/versions")
+        return [ArtifactVersion.from_dict(v) for v in data["versions"]]
+
+    def get_artifact_version(
+        self, entity: str, project: str, name: str, ref: str = "latest"
+    ) -> ArtifactVersion:
+        data = self._json("GET", _version_path(entity, project, name, ref))
+        return cast(ArtifactVersion, ArtifactVersion.from_dict(data))
+
+    def get_manifest(
+        self, entity: str, project: str, name: str, ref: str = "latest"
+    ) -> list[ManifestEntry]:
+        data = self._json("GET", f"{_version_path(entity, project, name, ref)}/manifest")
+        return [ManifestEntry.from_dict(e) for e in data["entries"]]
+
+    def set_alias(
+        self, entity: str, project: str, name: str, alias: str, version: int
+    ) -> ArtifactVersion:
+        path = f"{_artifact_path(entity, project, name)}/aliases/{_segment(alias)}"
+        data = self._json("PUT", path, content=_dumps({"version": version}))
+        return cast(ArtifactVersion, ArtifactVersion.from_dict(data))
+
+    def remove_alias(self, entity: str, project: str, name: str, alias: str) -> None:
+        path = f"{_artifact_path(entity, project, name)}/aliases/{_segment(alias)}"
+        self._send("DELETE", path)
+
+    def update_artifact_version(
+        self,
+        entity: str,
+        project: str,
+        name: str,
+        version: int,
+        *,
+        description: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> ArtifactVersion:
+        body: dict[str, Any] = {}
+        if description is not None:
+            body["description"] = description
+        if metadata is not None:
+            body["metadata"] = metadata
+        path = _version_path(entity, project, name, f"v{int(version)}")
+        data = self._json("PATCH", path, content=_dumps(body))
+        return cast(ArtifactVersion, ArtifactVersion.from_dict(data))
+
+    def delete_artifact_version(
+        self, entity: str, project: str, name: str, version: int, *, delete_aliases: bool = False
+    ) -> None:
+        path = _version_path(entity, project, name, f"v{int(version)}")
+        self._send("DELETE", path, params={"delete_aliases": str(bool(delete_aliases)).lower()})
+
+    def use_artifact(
+        self, run: RunKey, entity: str, project: str, name: str, ref: str = "latest"
+    ) -> ArtifactVersion:
+        body = {"entity": entity, "project": project, "name": name, "ref": ref}
+        data = self._json("POST", f"{_run_path(run)}/artifacts/used", content=_dumps(body))
+        return cast(ArtifactVersion, ArtifactVersion.from_dict(data))
+
+    def artifact_edges(
+        self, entity: str, project: str, name: str, ref: str = "latest"
+    ) -> list[LineageEdge]:
+        data = self._json("GET", f"{_version_path(entity, project, name, ref)}/edges")
+        return [LineageEdge.from_dict(e) for e in data["edges"]]
+
+    def run_artifacts(self, run: RunKey, kind: str) -> list[ArtifactVersion]:
+        data = self._json("GET", f"{_run_path(run)}/artifacts", params={"kind": kind})
+        return [ArtifactVersion.from_dict(v) for v in data["versions"]]
+
+    def artifact_lineage(
+        self,
+        entity: str,
+        project: str,
+        name: str,
+        ref: str = "latest",
+        *,
+        depth: int = 4,
+        direction: str = "both",
+    ) -> LineageGraph:
+        from heron.artifacts.lineage import check_walk
+
+        check_walk(depth, direction)
+        path = f"{_version_path(entity, project, name, ref)}/lineage"
+        data = self._json("GET", path, params={"depth": depth, "direction": direction})
+        return LineageGraph.from_dict(data)
+
+    # ------------------------------------------------------------------ calls (weave)
+
+    def apply_calls(self, entity: str, project: str, stream: str, records: Sequence[Record]) -> int:
+        body = _dumps({"stream": stream, "records": list(records)})
+        path = f"{_project_path(entity, project)}/calls/records"
+        return int(self._json("POST", path, content=body)["watermark"])
+
+    def calls_watermark(self, entity: str, project: str, stream: str) -> int:
+        path = f"{_project_path(entity, project)}/calls/watermark"
+        return int(self._json("GET", path, params={"stream": stream})["watermark"])
+
+    def get_calls(
+        self,
+        entity: str,
+        project: str,
+        *,
+        filter: dict[str, Any] | None = None,
+        sort_by: Sequence[tuple[str, str]] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        if (limit is not None and limit < 0) or offset < 0:
+            raise UsageError("limit and offset must not be negative")
+        path = f"{_project_path(entity, project)}/calls/query"
+        order = [list(pair) for pair in sort_by] if sort_by else None
+        found: list[dict[str, Any]] = []
+        while True:
+            page = MAX_CALLS_PAGE if limit is None else min(limit - len(found), MAX_CALLS_PAGE)
+            body = {
+                "filter": filter,
+                "sort_by": order,
+                "limit": page,
+                "offset": offset + len(found),
+            }
+            got = self._json("POST", path, content=_dumps(body))["calls"]
+            found.extend(got)
+            if len(got) < page or (limit is not None and len(found) >= limit):
+                return found
+
+    def count_calls(
+        self, entity: str, project: str, *, filter: dict[str, Any] | None = None
+    ) -> int:
+        path = f"{_project_path(entity, project)}/calls/count"
+        return int(self._json("POST", path, content=_dumps({"filter": filter}))["count"])
+
+    def get_call(self, entity: str, project: str, call_id: str) -> dict[str, Any]:
+        return cast(
+            dict[str, Any],
+            self._json("GET", f"{_project_path(entity, project)}/calls/{_segment(call_id)}"),
+        )
+
+    def delete_calls(self, entity: str, project: str, call_ids: Sequence[str]) -> int:
+        if isinstance(call_ids, str):
+            raise UsageError("call_ids must be a list of strings, not one string")
+        ids, deleted = list(call_ids), 0
+        path = f"{_project_path(entity, project)}/calls/delete"
+        for i in range(0, len(ids), MAX_CALLS_PAGE):
+            body = _dumps({"call_ids": ids[i : i + MAX_CALLS_PAGE]})
+            deleted += int(self._json("POST", path, content=body)["deleted"])
+        return deleted
+
+    def add_feedback(
+        self, entity: str, project: str, call_id: str, feedback_type: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        path = f"{_project_path(entity, project)}/calls/{_segment(call_id)}/feedback"
+        body = _dumps({"feedback_type": feedback_type, "payload": payload})
+        return cast(dict[str, Any], self._json("POST", path, content=body))
+
+    def list_feedback(self, entity: str, project: str, call_id: str) -> list[dict[str, Any]]:
+        path = f"{_project_path(entity, project)}/calls/{_segment(call_id)}/feedback"
+        return list(self._json("GET", path)["feedback"])
+
+    def purge_feedback(self, entity: str, project: str, feedback_id: str) -> bool:
+        path = f"{_project_path(entity, project)}/feedback/{_segment(feedback_id)}"
+        return bool(self._json("DELETE", path)["purged"])
+
+    # ------------------------------------------------------------------ registry
+
+    def create_registry(
+        self, entity: str, name: str, description: str | None = None
+    ) -> RegistryInfo:
+        body = {"name": name, "description": description}
+        data = self._json("POST", _registries_path(entity), content=_dumps(body))
+        return cast(RegistryInfo, RegistryInfo.from_dict(data))
+
+    def list_registries(self, entity: str) -> list[RegistryInfo]:
+        data = self._json("GET", _registries_path(entity))
+        return [RegistryInfo.from_dict(r) for r in data["registries"]]
+
+    def create_collection(
+        self,
+        entity: str,
+        registry: str,
+        name: str,
+        *,
+        description: str | None = None,
+        tags: Sequence[str] = (),
+    ) -> Collection:
+        body = {"name": name, "description": description, "tags": _strings(tags, "tags")}
+        path = f"{_registries_path(entity)}/{_segment(registry)}/collections"
+        data = self._json("POST", path, content=_dumps(body))
+        return cast(Collection, Collection.from_dict(data))
+
+    def update_collection(
+        self,
+        entity: str,
+        registry: str,
+        name: str,
+        *,
+        description: str | None = None,
+        tags: Sequence[str] | None = None,
+    ) -> Collection:
+        listed = None if tags is None else _strings(tags, "tags")
+        body = {"description": description, "tags": listed}
+        path = _collection_path(entity, registry, name)
+        data = self._json("PATCH", path, content=_dumps(body))
+        return cast(Collection, Collection.from_dict(data))
+
+    def list_collections(self, entity: str, registry: str) -> list[Collection]:
+        data = self._json("GET", f"{_registries_path(entity)}/{_segment(registry)}/collections")
+        return [Collection.from_dict(c) for c in data["collections"]]
+
+    def get_collection(self, entity: str, registry: str, name: str) -> Collection:
+        data = self._json("GET", _collection_path(entity, registry, name))
+        return cast(Collection, Collection.from_dict(data))
+
+    def link_version(
+        self,
+        entity: str,
+        registry: str,
+        collection: str,
+        source_entity: str,
+        source_project: str,
+        source_name: str,
+        ref: str = "latest",
+        *,
+        aliases: Sequence[str] = (),
+        actor: str | None = None,
+    ) -> LinkedVersion:
+        body = {
+            "entity": source_entity,
+            "project": source_project,
+            "name": source_name,
+            "ref": ref,
+            "aliases": _strings(aliases, "aliases"),
+            "actor": actor,
+        }
+        path = f"{_collection_path(entity, registry, collection)}/versions"
+        return LinkedVersion.from_dict(self._json("POST", path, content=_dumps(body)))
+
+    def list_linked_versions(
+        self, entity: str, registry: str, collection: str
+    ) -> list[LinkedVersion]:
+        data = self._json("GET", f"{_collection_path(entity, registry, collection)}/versions")
+        return [LinkedVersion.from_dict(v) for v in data["versions"]]
+
+    def get_linked_version(
+        self, entity: str, registry: str, collection: str, ref: str = "latest"
+    ) -> LinkedVersion:
+        path = f"{_collection_path(entity, registry, collection)}/versions/{_segment(ref)}"
+        return LinkedVersion.from_dict(self._json("GET", path))
+
+    def set_collection_alias(
+        self,
+        entity: str,
+        registry: str,
+        collection: str,
+        alias: str,
+        version: int,
+        *,
+        actor: str | None = None,
+    ) -> LinkedVersion:
+        if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+            raise UsageError(f"version must be an integer >= 0, not {version!r}")
+        path = f"{_collection_path(entity, registry, collection)}/aliases/{_segment(alias)}"
+        body = {"version": version, "actor": actor}
+        return LinkedVersion.from_dict(self._json("PUT", path, content=_dumps(body)))
+
+    def remove_collection_alias(
+        self, entity: str, registry: str, collection: str, alias: str, *, actor: str | None = None
+    ) -> None:
+        path = f"{_collection_path(entity, registry, collection)}/aliases/{_segment(alias)}"
+        self._send("DELETE", path, params=_params(actor=actor))
+
+    def set_alias_rule(
+        self,
+        entity: str,
+        registry: str,
+        collection: str,
+        alias: str,
+        rule: dict[str, Any] | None,
+    ) -> Collection:
+        path = f"{_collection_path(entity, registry, collection)}/rules/{_segment(alias)}"
+        if rule is None:
+            data = self._json("DELETE", path)
+        else:
+            from heron.artifacts.registry import check_rule
+
+            data = self._json("PUT", path, content=_dumps(check_rule(rule)))
+        return cast(Collection, Collection.from_dict(data))
+
+    def alias_history(self, entity: str, registry: str, collection: str) -> list[AliasChange]:
+        data = self._json("GET", f"{_collection_path(entity, registry, collection)}/alias-history")
+        return [AliasChange.from_dict(c) for c in data["changes"]]
+
+    # ------------------------------------------------------------------ automations
+
+    def create_automation(
+        self,
+        entity: str,
+        name: str,
+        trigger: dict[str, Any],
+        action: dict[str, Any],
+        *,
+        project: str | None = None,
+        secret: str | None = None,
+        enabled: bool = True,
+    ) -> Automation:
+        body = {
+            "name": name,
+            "trigger": trigger,
+            "action": action,
+            "project": project,
+            "secret": secret,
+            "enabled": enabled,
+        }
+        data = self._json("POST", _automations_path(entity), content=_dumps(body))
+        return cast(Automation, Automation.from_dict(data))
+
+    def list_automations(self, entity: str) -> list[Automation]:
+        data = self._json("GET", _automations_path(entity))
+        return [Automation.from_dict(a) for a in data["automations"]]
+
+    def set_automation_enabled(self, entity: str, automation_id: int, enabled: bool) -> Automation:
+        path = f"{_automations_path(entity)}/{int(automation_id)}"
+        data = self._json("PATCH", path, content=_dumps({"enabled": bool(enabled)}))
+        return cast(Automation, Automation.from_dict(data))
+
+    def delete_automation(self, entity: str, automation_id: int) -> None:
+        self._send("DELETE", f"{_automations_path(entity)}/{int(automation_id)}")
+
+    def list_deliveries(
+        self, entity: str, automation_id: int, *, limit: int = 100
+    ) -> list[Delivery]:
+        path = f"{_automations_path(entity)}/{int(automation_id)}/deliveries"
+        data = self._json("GET", path, params={"limit": limit})
+        return [Delivery.from_dict(d) for d in data["deliveries"]]
+
     def close(self) -> None:
         self._client.close()
 
@@ -573,6 +966,32 @@ def _run_path(run: RunKey) -> str:
 
 def _project_path(entity: str, project: str) -> str:
     return f"/projects/{_segment(entity)}/{_segment(project)}"
+
+
+def _registries_path(entity: str) -> str:
+    return f"/registries/{_segment(entity)}"
+
+
+def _collection_path(entity: str, registry: str, collection: str) -> str:
+    return f"{_registries_path(entity)}/{_segment(registry)}/collections/{_segment(collection)}"
+
+
+def _automations_path(entity: str) -> str:
+    return f"/automations/{_segment(entity)}"
+
+
+def _strings(values: Sequence[str], what: str) -> list[str]:
+    if isinstance(values, str):
+        raise UsageError(f"{what} must be a list of strings, not a string")
+    return list(values)
+
+
+def _artifact_path(entity: str, project: str, name: str) -> str:
+    return f"{_project_path(entity, project)}/artifacts/{_segment(name)}"
+
+
+def _version_path(entity: str, project: str, name: str, ref: str) -> str:
+    return f"{_artifact_path(entity, project, name)}/versions/{_segment(ref)}"
 
 
 def _segment(value: str) -> str:

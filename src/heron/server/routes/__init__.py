@@ -6,7 +6,9 @@ from fastapi import APIRouter, Depends
 
 from heron.server.deps import authenticate
 from heron.server.routes import (
+    artifacts,
     blobs,
+    calls,
     files,
     health,
     history,
@@ -14,6 +16,7 @@ from heron.server.routes import (
     output,
     project_views,
     projects,
+    registry,
     runs,
     tables,
 )
@@ -27,7 +30,20 @@ def api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(health.router)
     guarded = APIRouter(dependencies=[Depends(authenticate)], responses=ERROR_RESPONSES)
-    for module in (projects, project_views, runs, history, output, files, blobs, media, tables):
+    for module in (
+        projects,
+        project_views,
+        runs,
+        history,
+        output,
+        files,
+        blobs,
+        media,
+        tables,
+        calls,
+    ):
         guarded.include_router(module.router)
+    guarded.include_router(artifacts.router)
+    guarded.include_router(registry.router)
     api.include_router(guarded)
     return api

@@ -26,6 +26,22 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from heron.artifacts.entities import (
+    ArtifactInfo,
+    ArtifactType,
+    ArtifactVersion,
+    LineageEdge,
+    LoggedVersion,
+    ManifestEntry,
+)
+from heron.artifacts.registry import (
+    AliasChange,
+    Automation,
+    Collection,
+    Delivery,
+    LinkedVersion,
+    RegistryInfo,
+)
 from heron.entities import (
     MAX_LABEL_LENGTH,
     RUN_STATES,
@@ -48,8 +64,12 @@ from heron.records import RECORD_TYPES, Record, decode_value, encode_nonfinite
 from heron.settings import Settings
 from heron.store.base import DEFAULT_BUCKETS, MAX_OUTPUT_PAGE, OUTPUT_PAGE, BlobStore, Store
 from heron.store.blobs import LocalBlobStore, check_sha256
+from heron.store.sql import artifacts as artifact_queries
+from heron.store.sql import calls as call_queries
 from heron.store.sql import history, migrate, project_queries
+from heron.store.sql import registry as registry_queries
 from heron.store.sql import statements as q
+from heron.store.sql.automations import DeliveryWorker
 from heron.store.sql.engine import create_engine, read, write
 from heron.store.sql.filters import run_filter, run_order, run_search
 from heron.store.sql.tables import (
@@ -91,6 +111,8 @@ class SqlStore(Store):
         self.engine = create_engine(database_url)
         self.dialect = self.engine.dialect.name
         migrate.upgrade(self.engine)
+        self._deliveries = DeliveryWorker(self.engine)
+        self._deliveries.resume()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SqlStore:
@@ -105,6 +127,7 @@ class SqlStore(Store):
         return f"SqlStore({self.engine.url.render_as_string(hide_password=True)!r})"
 
     def close(self) -> None:
+        self._deliveries.stop()
         self.engine.dispose()
 
     # ================================================================== writes
@@ -129,8 +152,20 @@ class SqlStore(Store):
             mark = stored_mark or 0
             fresh = batch[bisect.bisect_right([r["seq"] for r in batch], mark) :]
             changes: dict[str, Any] = {"heartbeat_at": now}
+            queued = 0
+            watch = registry_queries.run_watch(conn, run.entity, row["id"]) if fresh else None
             if fresh:
                 changes.update(self._apply_records(conn, row, fresh, now, new_run=new_run))
+                for record in fresh:
+                    if record["type"] == "artifact":
+                        logged = artifact_queries.apply_record(
+                            conn, row["project_id"], self.blobs, run, record, self._insert
+                        )
+                        if logged.created:
+                            event = registry_queries.version_event(logged.version, run)
+                            queued += registry_queries.emit(
+                                conn, run.entity, run.project, event, now
+                            )
                 mark = fresh[-1]["seq"]
                 if stored_mark is None:
                     params = {"run": row["id"], "stream_id": stream, "watermark": mark}
@@ -139,6 +174,8 @@ class SqlStore(Store):
                     params = {"b_run": row["id"], "b_stream": stream, "watermark": mark}
                     conn.execute(q.UPDATE_WATERMARK, params)
             conn.execute(q.UPDATE_RUN, {"b_id": row["id"], **changes})
+            if watch is not None:
+                queued += registry_queries.run_events(conn, run, row["id"], watch, now)
             # Skipped when recent, so runs of one project do not queue on its row lock.
             before = now - _ACTIVITY_RESOLUTION_S
             if row["project_active"] < before:
@@ -146,6 +183,8 @@ class SqlStore(Store):
                     q.UPDATE_PROJECT_ACTIVITY,
                     {"b_id": row["project_id"], "b_before": before, "b_now": now},
                 )
+        if queued:
+            self._deliveries.kick()
         return mark
 
     def watermark(self, run: RunKey, stream: str) -> int:
@@ -198,6 +237,52 @@ class SqlStore(Store):
             conn.execute(run_output.delete().where(run_output.c.run == pk))
             conn.execute(run_streams.delete().where(run_streams.c.run == pk))
             conn.execute(runs.delete().where(runs.c.id == pk))
+
+    # ================================================================== calls (weave)
+
+    def apply_calls(self, entity: str, project: str, stream: str, records: Sequence[Record]) -> int:
+        return call_queries.apply(self.engine, self.dialect, entity, project, stream, records)
+
+    def calls_watermark(self, entity: str, project: str, stream: str) -> int:
+        return call_queries.watermark(self.engine, entity, project, stream)
+
+    def get_calls(
+        self,
+        entity: str,
+        project: str,
+        *,
+        filter: dict[str, Any] | None = None,
+        sort_by: Sequence[tuple[str, str]] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        return call_queries.get_calls(
+            self.engine, entity, project, filter=filter, sort_by=sort_by, limit=limit, offset=offset
+        )
+
+    def count_calls(
+        self, entity: str, project: str, *, filter: dict[str, Any] | None = None
+    ) -> int:
+        return call_queries.count_calls(self.engine, entity, project, filter)
+
+    def get_call(self, entity: str, project: str, call_id: str) -> dict[str, Any]:
+        return call_queries.get_call(self.engine, entity, project, call_id)
+
+    def delete_calls(self, entity: str, project: str, call_ids: Sequence[str]) -> int:
+        return call_queries.delete_calls(self.engine, entity, project, call_ids)
+
+    def add_feedback(
+        self, entity: str, project: str, call_id: str, feedback_type: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        return call_queries.add_feedback(
+            self.engine, entity, project, call_id, feedback_type, payload
+        )
+
+    def list_feedback(self, entity: str, project: str, call_id: str) -> list[dict[str, Any]]:
+        return call_queries.list_feedback(self.engine, entity, project, call_id)
+
+    def purge_feedback(self, entity: str, project: str, feedback_id: str) -> bool:
+        return call_queries.purge_feedback(self.engine, entity, project, feedback_id)
 
     # ================================================================== reads
 
@@ -461,6 +546,316 @@ class SqlStore(Store):
             )
             lines = [(int(n), text) for n, text in conn.execute(query)]
         return OutputPage(lines, int(total))
+
+    # ================================================================== artifacts
+
+    def log_artifact(
+        self,
+        entity: str,
+        project: str,
+        name: str,
+        type: str,
+        manifest: Sequence[ManifestEntry],
+        *,
+        run: RunKey | None = None,
+        description: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        aliases: Sequence[str] = (),
+    ) -> LoggedVersion:
+        check_name("entity", entity)
+        check_name("project", project)
+        with write(self.engine) as conn:
+            project_id = self._project_id(conn, entity, project)
+            if project_id is None:
+                now = time.time()
+                params = {
+                    "entity": entity,
+                    "name": project,
+                    "created_at": now,
+                    "last_activity": now,
+                }
+                conn.execute(q.INSERT_PROJECT[self.dialect], params)
+                project_id = self._project_id(conn, entity, project)
+                assert project_id is not None
+            logged = artifact_queries.log_version(
+                conn,
+                project_id,
+                self.blobs,
+                name,
+                type,
+                manifest,
+                run=run,
+                description=description,
+                metadata=metadata,
+                aliases=aliases,
+                insert=self._insert,
+            )
+            queued = 0
+            if logged.created:
+                event = registry_queries.version_event(logged.version, run)
+                queued = registry_queries.emit(conn, entity, project, event, time.time())
+        if queued:
+            self._deliveries.kick()
+        return logged
+
+    def list_artifact_types(self, entity: str, project: str) -> list[ArtifactType]:
+        with read(self.engine) as conn:
+            return artifact_queries.list_types(conn, self._project_id(conn, entity, project))
+
+    def list_artifacts(
+        self, entity: str, project: str, type: str | None = None
+    ) -> list[ArtifactInfo]:
+        with read(self.engine) as conn:
+            project_id = self._project_id(conn, entity, project)
+            return artifact_queries.list_artifacts(conn, project_id, entity, project, type)
+
+    def list_artifact_versions(self, entity: str, project: str, name: str) -> list[ArtifactVersion]:
+        with read(self.engine) as conn:
+            project_id = self._project_id(conn, entity, project)
+            return artifact_queries.list_versions(conn, project_id, entity, project, name)
+
+    def get_artifact_version(
+        self, entity: str, project: str, name: str, ref: str = "latest"
+    ) -> ArtifactVersion:
+        with read(self.engine) as conn:
+            pk = self._version_id(conn, entity, project, name, ref)
+            return artifact_queries.get_version(conn, pk)
+
+    def get_manifest(
+        self, entity: str, project: str, name: str, ref: str = "latest"
+    ) -> list[ManifestEntry]:
+        with read(self.engine) as conn:
+            return artifact_queries.manifest(
+                conn, self._version_id(conn, entity, project, name, ref)
+            )
+
+    def set_alias(
+        self, entity: str, project: str, name: str, alias: str, version: int
+    ) -> ArtifactVersion:
+        with write(self.engine) as conn:
+            project_id = self._project_id(conn, entity, project)
+            return artifact_queries.set_alias(
+                conn, project_id, entity, project, name, alias, version, self._insert
+            )
+
+    def remove_alias(self, entity: str, project: str, name: str, alias: str) -> None:
+        with write(self.engine) as conn:
+            project_id = self._project_id(conn, entity, project)
+            artifact_queries.remove_alias(conn, project_id, entity, project, name, alias)
+
+    def use_artifact(
+        self, run: RunKey, entity: str, project: str, name: str, ref: str = "latest"
+    ) -> ArtifactVersion:
+        RunKey.parse(run.path, "")  # validates the run's names
+        with write(self.engine) as conn:
+            pk = self._version_id(conn, entity, project, name, ref)
+            artifact_queries.add_edge(conn, pk, run, "used", time.time(), self._insert)
+            return artifact_queries.get_version(conn, pk)
+
+    def artifact_edges(
+        self, entity: str, project: str, name: str, ref: str = "latest"
+    ) -> list[LineageEdge]:
+        with read(self.engine) as conn:
+            return artifact_queries.edges(conn, self._version_id(conn, entity, project, name, ref))
+
+    def run_artifacts(self, run: RunKey, kind: str) -> list[ArtifactVersion]:
+        with read(self.engine) as conn:
+            return artifact_queries.run_versions(conn, run, kind)
+
+    def update_artifact_version(
+        self,
+        entity: str,
+        project: str,
+        name: str,
+        version: int,
+        *,
+        description: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> ArtifactVersion:
+        with write(self.engine) as conn:
+            pk = self._version_id(conn, entity, project, name, f"v{int(version)}")
+            return artifact_queries.update_version(conn, pk, description, metadata)
+
+    def delete_artifact_version(
+        self, entity: str, project: str, name: str, version: int, *, delete_aliases: bool = False
+    ) -> None:
+        with write(self.engine) as conn:
+            pk = self._version_id(conn, entity, project, name, f"v{int(version)}")
+            artifact_queries.delete_version(
+                conn, pk, delete_aliases=delete_aliases, insert=self._insert
+            )
+
+    def unreferenced_blobs(self, grace_seconds: float) -> list[tuple[str, int]]:
+        # Blobs are listed before the references are read: a blob put after the
+        # listing is not considered, one put before it is fresh (grace) or referenced.
+        cutoff = time.time() - float(grace_seconds)
+        listed = [(sha, size) for sha, size, mtime in self.blobs.list_blobs() if mtime < cutoff]
+        with read(self.engine) as conn:
+            referenced = artifact_queries.referenced_blobs(conn)
+        return [(sha, size) for sha, size in listed if sha not in referenced]
+
+    def _version_id(
+        self, conn: sa.Connection, entity: str, project: str, name: str, ref: str
+    ) -> int:
+        project_id = self._project_id(conn, entity, project)
+        return artifact_queries.version_id(conn, project_id, entity, project, name, ref)
+
+    # ================================================================== registry
+
+    def create_registry(
+        self, entity: str, name: str, description: str | None = None
+    ) -> RegistryInfo:
+        with write(self.engine) as conn:
+            return registry_queries.create_registry(conn, entity, name, description)
+
+    def list_registries(self, entity: str) -> list[RegistryInfo]:
+        with write(self.engine) as conn:  # makes the default registry on first sight
+            return registry_queries.list_registries(conn, entity, self._insert)
+
+    def create_collection(
+        self,
+        entity: str,
+        registry: str,
+        name: str,
+        *,
+        description: str | None = None,
+        tags: Sequence[str] = (),
+    ) -> Collection:
+        with write(self.engine) as conn:
+            return registry_queries.create_collection(
+                conn, entity, registry, name, description, tags, self._insert
+            )
+
+    def update_collection(
+        self,
+        entity: str,
+        registry: str,
+        name: str,
+        *,
+        description: str | None = None,
+        tags: Sequence[str] | None = None,
+    ) -> Collection:
+        with write(self.engine) as conn:
+            return registry_queries.update_collection(
+                conn, entity, registry, name, description, tags, self._insert
+            )
+
+    def list_collections(self, entity: str, registry: str) -> list[Collection]:
+        with write(self.engine) as conn:
+            return registry_queries.list_collections(conn, entity, registry, self._insert)
+
+    def get_collection(self, entity: str, registry: str, name: str) -> Collection:
+        with write(self.engine) as conn:
+            return registry_queries.get_collection(conn, entity, registry, name, self._insert)
+
+    def link_version(
+        self,
+        entity: str,
+        registry: str,
+        collection: str,
+        source_entity: str,
+        source_project: str,
+        source_name: str,
+        ref: str = "latest",
+        *,
+        aliases: Sequence[str] = (),
+        actor: str | None = None,
+    ) -> LinkedVersion:
+        with write(self.engine) as conn:
+            source = self._version_id(conn, source_entity, source_project, source_name, ref)
+            linked = registry_queries.link_version(
+                conn, entity, registry, collection, source, aliases, actor, self._insert
+            )
+        self._deliveries.kick()
+        return linked
+
+    def list_linked_versions(
+        self, entity: str, registry: str, collection: str
+    ) -> list[LinkedVersion]:
+        with write(self.engine) as conn:
+            return registry_queries.list_links(conn, entity, registry, collection, self._insert)
+
+    def get_linked_version(
+        self, entity: str, registry: str, collection: str, ref: str = "latest"
+    ) -> LinkedVersion:
+        with write(self.engine) as conn:
+            return registry_queries.get_link(conn, entity, registry, collection, ref, self._insert)
+
+    def set_collection_alias(
+        self,
+        entity: str,
+        registry: str,
+        collection: str,
+        alias: str,
+        version: int,
+        *,
+        actor: str | None = None,
+    ) -> LinkedVersion:
+        with write(self.engine) as conn:
+            linked = registry_queries.set_collection_alias(
+                conn, entity, registry, collection, alias, version, actor, self._insert
+            )
+        self._deliveries.kick()
+        return linked
+
+    def remove_collection_alias(
+        self, entity: str, registry: str, collection: str, alias: str, *, actor: str | None = None
+    ) -> None:
+        with write(self.engine) as conn:
+            registry_queries.remove_collection_alias(
+                conn, entity, registry, collection, alias, actor, self._insert
+            )
+
+    def set_alias_rule(
+        self,
+        entity: str,
+        registry: str,
+        collection: str,
+        alias: str,
+        rule: dict[str, Any] | None,
+    ) -> Collection:
+        with write(self.engine) as conn:
+            return registry_queries.set_alias_rule(
+                conn, entity, registry, collection, alias, rule, self._insert
+            )
+
+    def alias_history(self, entity: str, registry: str, collection: str) -> list[AliasChange]:
+        with write(self.engine) as conn:
+            return registry_queries.alias_history(conn, entity, registry, collection, self._insert)
+
+    def create_automation(
+        self,
+        entity: str,
+        name: str,
+        trigger: dict[str, Any],
+        action: dict[str, Any],
+        *,
+        project: str | None = None,
+        secret: str | None = None,
+        enabled: bool = True,
+    ) -> Automation:
+        with write(self.engine) as conn:
+            return registry_queries.create_automation(
+                conn, entity, name, trigger, action, project, secret, enabled, self._insert
+            )
+
+    def list_automations(self, entity: str) -> list[Automation]:
+        with read(self.engine) as conn:
+            return registry_queries.list_automations(conn, entity)
+
+    def set_automation_enabled(self, entity: str, automation_id: int, enabled: bool) -> Automation:
+        with write(self.engine) as conn:
+            return registry_queries.set_enabled(conn, entity, automation_id, enabled)
+
+    def delete_automation(self, entity: str, automation_id: int) -> None:
+        with write(self.engine) as conn:
+            registry_queries.delete_automation(conn, entity, automation_id)
+
+    def list_deliveries(
+        self, entity: str, automation_id: int, *, limit: int = 100
+    ) -> list[Delivery]:
+        with read(self.engine) as conn:
+            return registry_queries.list_deliveries(conn, entity, automation_id, limit)
 
     # ================================================================== helpers
 

@@ -1,0 +1,140 @@
+"""Weave tracing benchmarks: the per-call overhead of ``@weave.op``, and a 100,000-call trace.
+
+* Overhead: a trivial function called N times bare and as a traced op (tracing
+  on, embedded store, the writer and sender threads running as in real use);
+  the figure is (traced - bare) / N. Target: under 15 µs per call.
+* Ingest: one trace of 100,001 nested calls (a root, 1,000 children, 99 leaves
+  under each), timed from the first call until every call is in the store
+  (``client.flush()``), then the time to read the root's first level
+  (1,000 children) back.
+
+    python -m benchmarks.bench_weave [--quick]
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks import Result
+
+CALLS = 200_000
+QUICK_CALLS = 50_000
+MIDDLE, LEAVES = 1000, 99
+QUICK_MIDDLE = 200
+
+
+def _init(folder: Path, project: str) -> Any:
+    from heron import weave
+    from heron.settings import Settings
+
+    return weave.init(f"bench/{project}", settings=Settings(dir=folder, queue_size=1_000_000))
+
+
+def bench_op_overhead(quick: bool) -> list[Result]:
+    from heron import weave
+
+    n = QUICK_CALLS if quick else CALLS
+
+    def trivial(x: int) -> int:
+        return x
+
+    traced = weave.op(trivial)
+    tmp = Path(tempfile.mkdtemp(prefix="heron-bench-weave-"))
+    try:
+        start = time.perf_counter()
+        for i in range(n):
+            trivial(i)
+        bare = (time.perf_counter() - start) / n
+        client = _init(tmp, "overhead")
+        for i in range(1000):  # warm up: threads started, store opened
+            traced(i)
+        client.flush()
+        start = time.perf_counter()
+        for i in range(n):
+            traced(i)
+        per_call = (time.perf_counter() - start) / n
+        client.flush(timeout=600)
+        stored = len(client.get_calls())
+        weave.finish()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if stored != n + 1000:
+        raise RuntimeError(f"expected {n + 1000} stored calls, found {stored}")
+    overhead_us = (per_call - bare) * 1e6
+    return [
+        Result(
+            f"@weave.op overhead per call ({n:,} calls)",
+            overhead_us,
+            "us",
+            target=15.0,
+            note=f"bare {bare * 1e6:.3f} us, traced {per_call * 1e6:.2f} us",
+        )
+    ]
+
+
+def bench_trace_ingest(quick: bool) -> list[Result]:
+    from heron import weave
+
+    middle_count = QUICK_MIDDLE if quick else MIDDLE
+
+    @weave.op
+    def leaf(i: int) -> int:
+        return i
+
+    @weave.op
+    def middle(i: int) -> int:
+        return sum(leaf(j) for j in range(LEAVES))
+
+    @weave.op
+    def root() -> int:
+        return sum(middle(i) for i in range(middle_count))
+
+    tmp = Path(tempfile.mkdtemp(prefix="heron-bench-weave-"))
+    try:
+        client = _init(tmp, "ingest")
+        start = time.perf_counter()
+        root()
+        traced = time.perf_counter() - start
+        if not client.flush(timeout=600):
+            raise RuntimeError("the trace did not reach the store within 600 s")
+        ingest = time.perf_counter() - start
+        (top,) = client.get_calls(filter={"trace_roots_only": True})
+        start = time.perf_counter()
+        first_level = list(top.children())
+        read = time.perf_counter() - start
+        total = len(client.get_calls(filter={"trace_ids": [top.trace_id]}))
+        weave.finish()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    calls = 1 + middle_count * (1 + LEAVES)
+    if total != calls or len(first_level) != middle_count:
+        raise RuntimeError(f"expected {calls} calls, {middle_count} children; got {total}")
+    return [
+        Result(f"trace of {calls:,} calls: traced (caller's time)", traced, "s"),
+        Result(f"trace of {calls:,} calls: in the store", ingest, "s", target=60.0),
+        Result(f"first level of the trace ({middle_count:,} children)", read, "s", target=1.0),
+    ]
+
+
+def main(argv: list[str]) -> int:
+    from benchmarks.run import table
+
+    quick = "--quick" in argv
+    results: list[Result] = []
+    for bench in (bench_op_overhead, bench_trace_ingest):
+        print(f"running {bench.__name__} ...", file=sys.stderr, flush=True)
+        results.extend(bench(quick))
+    print(table(results))
+    missed = [r.name for r in results if r.ok is False]
+    if missed:
+        print("missed targets: " + "; ".join(missed))
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

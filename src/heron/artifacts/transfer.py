@@ -1,0 +1,242 @@
+"""Moving artifact files: parallel uploads into the BlobStore, verified downloads out of it.
+
+Blobs are named by their sha256, so an upload of bytes the store already
+holds sends nothing, and a download is checked against the manifest: a file
+whose bytes do not hash to the recorded digest is refused, never kept.
+
+Each byte is read once where it can be: a file is hashed while it is copied
+(:func:`copy_hashing`), a private staged copy is hard-linked into a local
+blob store or a run folder instead of copied again, and downloads from a
+remote store go through the local :mod:`~heron.artifacts.cache`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, TypeVar
+
+from heron.artifacts.entities import ManifestEntry
+from heron.artifacts.references import local_path
+from heron.errors import StoreError, UsageError
+from heron.store.blobs import file_digest
+
+if TYPE_CHECKING:
+    from heron.artifacts.cache import ArtifactCache
+    from heron.store.base import BlobStore
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+WORKERS = 8
+_CHUNK = 1 << 20
+
+
+def parallel(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """``fn`` over ``items`` in up to :data:`WORKERS` threads, results in order.
+
+    Each thread takes every WORKERS-th item in one task: a task per item
+    costs more in thread hand-offs than linking or hashing a small file.
+    """
+    if len(items) <= 1:
+        return [fn(item) for item in items]
+    workers = min(WORKERS, len(items))
+
+    def run(start: int) -> list[R]:
+        return [fn(item) for item in items[start::workers]]
+
+    with ThreadPoolExecutor(workers, thread_name_prefix="heron-artifact") as pool:
+        parts = list(pool.map(run, range(workers)))
+    out: list[R] = [None] * len(items)  # type: ignore[list-item]
+    for start, part in enumerate(parts):
+        out[start::workers] = part
+    return out
+
+
+def target_path(root: str, entry_path: str) -> str:
+    """Where an entry lands under ``root``; refuses a path that would leave it."""
+    full = os.path.realpath(os.path.join(root, entry_path))
+    if not full.startswith(os.path.realpath(root) + os.sep):
+        raise UsageError(f"artifact path {entry_path!r} would escape the download root {root}")
+    return full
+
+
+def copy_hashing(source: str, target: str, atomic: bool = True) -> tuple[str, int]:
+    """Copy ``source`` to ``target`` in one pass; the sha256 and size copied.
+
+    ``atomic`` writes a temporary file and renames it, so no reader sees half
+    a file; a private staging copy needs no such care.
+    """
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    # Not mkstemp: its O_EXCL retries cost milliseconds a file on some file systems.
+    tmp = f"{target}.{os.getpid()}.{threading.get_ident()}.partial" if atomic else target
+    try:
+        digest, size = hashlib.sha256(), 0
+        with open(source, "rb") as f, open(tmp, "wb") as out:
+            while block := f.read(_CHUNK):
+                digest.update(block)
+                size += len(block)
+                out.write(block)
+        if atomic:
+            os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return digest.hexdigest(), size
+
+
+def link_or_copy(source: str, target: str) -> None:
+    """Hard-link ``source`` at ``target`` (replacing it), or copy it across file systems."""
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    tmp = f"{target}.{os.getpid()}.{threading.get_ident()}.link"
+    try:
+        os.link(source, tmp)
+    except OSError:
+        shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+
+
+def put_known(blobs: BlobStore, path: str, sha256: str, private: bool) -> None:
+    """Put a file whose digest is known; a ``private`` copy may be hard-linked into a local store.
+
+    Only files no one else writes (the artifact's own staged copies) are
+    linked: a user's file could change under the blob.
+    """
+    from heron.store.blobs import LocalBlobStore
+
+    if isinstance(blobs, LocalBlobStore) and private:
+        if blobs._touch(sha256):
+            return
+        target = blobs.path(sha256)
+        target.parent.mkdir(exist_ok=True)
+        try:
+            os.link(path, target)  # atomic, and the name is the content's: no temp file needed
+        except FileExistsError:
+            pass
+        except OSError:
+            link_or_copy(path, str(target))
+        return
+    if not blobs.exists(sha256):
+        stored, _ = blobs.put_file(path)
+        if stored != sha256:
+            raise UsageError(f"artifact file {path} changed after it was added; add it again")
+
+
+def upload_staged(blobs: BlobStore, staged: dict[str, str]) -> list[str]:
+    """Put staged files (``{sha256: path}``) not yet stored; the digests that could not be."""
+
+    def put(item: tuple[str, str]) -> str | None:
+        sha256, path = item
+        if blobs.exists(sha256):
+            return None
+        try:
+            stored, _ = blobs.put_file(path)
+        except OSError:
+            return sha256
+        return None if stored == sha256 else sha256
+
+    return [sha for sha in parallel(put, list(staged.items())) if sha is not None]
+
+
+def download(
+    blobs: BlobStore, entries: Sequence[ManifestEntry], root: str, cache: ArtifactCache | None
+) -> None:
+    """Write every entry under ``root``; files already there with the right digest are kept.
+
+    A local blob store is read directly; a remote one through ``cache``
+    (blobs fetched once, verified, then copied out), trimmed to its cap after.
+    """
+    from heron.store.blobs import LocalBlobStore
+
+    os.makedirs(root, exist_ok=True)
+    via = None if isinstance(blobs, LocalBlobStore) else cache
+    parallel(lambda entry: _fetch(blobs, entry, root, via), list(entries))
+    if via is not None:
+        via.trim()
+
+
+def _fetch(blobs: BlobStore, entry: ManifestEntry, root: str, cache: ArtifactCache | None) -> None:
+    target = target_path(root, entry.path)
+    expected = _expected_sha256(entry)
+    if expected is not None and os.path.isfile(target) and file_digest(target)[0] == expected:
+        return
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    if cache is not None and entry.ref is None:
+        cached = cache.fetch(blobs, entry.digest)
+        if copy_hashing(cached, target)[0] != entry.digest:
+            cache.drop(entry.digest)  # damaged since it was cached: fetch it again
+            os.unlink(target)
+            copy_hashing(cache.fetch(blobs, entry.digest), target)
+        return
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".heron-download-")
+    try:
+        digest = hashlib.sha256()
+        with os.fdopen(fd, "wb") as out:
+            for block in _source(blobs, entry):
+                digest.update(block)
+                out.write(block)
+        if expected is not None and digest.hexdigest() != expected:
+            raise StoreError(
+                f"refused {entry.path}: its bytes hash to {digest.hexdigest()}, but the manifest"
+                f" records {expected}; the stored copy is damaged or the reference changed"
+            )
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _expected_sha256(entry: ManifestEntry) -> str | None:
+    if entry.ref is None:
+        return entry.digest
+    if entry.digest.startswith("sha256:"):
+        return entry.digest[len("sha256:") :]
+    return None
+
+
+def _source(blobs: BlobStore, entry: ManifestEntry) -> Iterator[bytes]:
+    """The entry's bytes, a block at a time: from the blob store or the reference."""
+    if entry.ref is None:
+        with blobs.open(entry.digest) as f:
+            while block := f.read(_CHUNK):
+                yield block
+        return
+    if entry.ref.startswith("file://"):
+        path = local_path(entry.ref)
+        try:
+            with open(path, "rb") as f:
+                while block := f.read(_CHUNK):
+                    yield block
+        except OSError as exc:
+            raise StoreError(f"referenced file {path} cannot be read: {exc.strerror}") from None
+        return
+    import httpx
+
+    try:
+        with httpx.stream("GET", entry.ref, follow_redirects=True, timeout=30.0) as response:
+            if response.status_code >= 400:
+                raise StoreError(f"reference {entry.ref} answered HTTP {response.status_code}")
+            yield from response.iter_bytes(_CHUNK)
+    except httpx.HTTPError as exc:
+        raise StoreError(f"reference {entry.ref} is unreachable: {exc}") from None
+
+
+def verify(entries: Sequence[ManifestEntry], root: str) -> None:
+    """Check that every file under ``root`` the manifest names has its recorded digest."""
+    problems = []
+    for entry in entries:
+        expected = _expected_sha256(entry)
+        target = target_path(root, entry.path)
+        if not os.path.isfile(target):
+            problems.append(f"{entry.path} is missing")
+        elif expected is not None and file_digest(target)[0] != expected:
+            problems.append(f"{entry.path} does not match its digest")
+    if problems:
+        raise StoreError(f"artifact files under {root} fail verification: {'; '.join(problems)}")

@@ -1,0 +1,496 @@
+"""Weave calls in SQL: applying call logs, queries, deletion of subtrees, feedback.
+
+:class:`heron.store.sql.SqlStore` delegates its call methods here. A short
+call arrives as one ``call`` record; a long one as ``call_start`` and
+``call_end``, usually in one batch, and then merged into a single insert, so
+a trace of 100,000 calls costs about 100,000 inserts, not twice that.
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from heron.entities import check_name
+from heron.errors import InvalidValueError, NotFoundError, UsageError
+from heron.records import CALL_RECORD_TYPES, Record
+from heron.store.base import CALL_FIELDS, MAX_FEEDBACK_BYTES
+from heron.store.sql import statements as q
+from heron.store.sql.engine import read, write
+from heron.store.sql.tables import call_feedback, call_streams, calls, projects
+
+FILTER_LIST_KEYS = ("op_names", "trace_ids", "parent_ids", "call_ids")
+FILTER_KEYS = (*FILTER_LIST_KEYS, "trace_roots_only")
+SORT_FIELDS = ("started_at", "ended_at", "op_name", "id")
+_FILTER_COLUMNS = {
+    "op_names": calls.c.op_name,
+    "trace_ids": calls.c.trace_id,
+    "parent_ids": calls.c.parent_id,
+    "call_ids": calls.c.id,
+}
+_IN_CHUNK = 500
+"""Ids per ``IN (...)`` list: well under SQLite's bound-parameter limit."""
+_CALL_TYPES = frozenset(CALL_RECORD_TYPES)
+_END_FIELDS = ("output", "exception", "summary", "ended_at")
+_COLUMNS = [calls.c[name] for name in CALL_FIELDS]
+
+
+# ------------------------------------------------------------------ writes
+
+
+def apply(
+    engine: sa.Engine,
+    dialect: str,
+    entity: str,
+    project: str,
+    stream: str,
+    records: Sequence[Record],
+) -> int:
+    """See :meth:`heron.store.base.Store.apply_calls`."""
+    check_name("entity", entity)
+    check_name("project", project)
+    if not isinstance(stream, str) or not 1 <= len(stream) <= 200:
+        raise UsageError(f"invalid stream id {stream!r}: use a string of 1-200 characters")
+    batch = _validated(records)
+    now = time.time()
+    with write(engine) as conn:
+        project_id = _project_for_write(conn, dialect, entity, project, now)
+        key = {"project_id": project_id, "stream_id": stream}
+        stored = conn.execute(
+            sa.select(call_streams.c.watermark).where(
+                call_streams.c.project_id == project_id, call_streams.c.stream_id == stream
+            )
+        ).scalar()
+        mark = int(stored or 0)
+        fresh = batch[bisect.bisect_right([r["seq"] for r in batch], mark) :]
+        if not fresh:
+            return mark
+        _apply_records(conn, project_id, fresh)
+        mark = fresh[-1]["seq"]
+        if stored is None:
+            conn.execute(call_streams.insert().values(**key, watermark=mark))
+        else:
+            conn.execute(
+                call_streams.update()
+                .where(call_streams.c.project_id == project_id, call_streams.c.stream_id == stream)
+                .values(watermark=mark)
+            )
+    return mark
+
+
+def _apply_records(conn: sa.Connection, project_id: int, records: list[Record]) -> None:
+    starts: dict[str, dict[str, Any]] = {}
+    ends: list[Record] = []
+    for record in records:
+        kind = record["type"]
+        if kind != "call_end":
+            row = _start_row(record, project_id)
+            if kind == "call":
+                _merge_end(row, record)
+            starts.setdefault(row["id"], row)
+        else:
+            _check_id(record.get("id"), "call_end")
+            started = starts.get(record["id"])
+            if started is not None:  # started in this batch: one insert holds both halves
+                _merge_end(started, record)
+            else:
+                ends.append(record)
+    if starts:
+        existing = _existing_ids(conn, project_id, list(starts))
+        rows = [row for call_id, row in starts.items() if call_id not in existing]
+        if rows:
+            _insert(conn, rows)
+    for record in ends:
+        values = {f: record.get(f) for f in _END_FIELDS}
+        for optional in ("attributes", "display_name"):
+            if record.get(optional) is not None:
+                values[optional] = record[optional]
+        if values["summary"] is None:
+            values["summary"] = {}
+        conn.execute(
+            calls.update()
+            .where(calls.c.id == record["id"], calls.c.project_id == project_id)
+            .values(**values)
+        )
+
+
+_INSERT_SQLITE = (
+    f"INSERT INTO calls ({', '.join(c.name for c in calls.c)})"
+    f" VALUES ({', '.join('?' for _ in calls.c)})"
+)
+_JSON_COLUMNS = frozenset({"inputs", "summary", "attributes"})
+
+
+def _insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert call rows; on SQLite straight through the driver's executemany.
+
+    SQLAlchemy's per-row parameter processing costs more than SQLite's insert
+    itself, and the sender that runs this shares the GIL with the traced code.
+    """
+    if conn.dialect.name != "sqlite":
+        conn.execute(calls.insert(), rows)
+        return
+    dumps = orjson.dumps
+    names = [c.name for c in calls.c]
+    params = []
+    for row in rows:
+        values = []
+        for name in names:
+            value = row[name]
+            if name in _JSON_COLUMNS or (name == "output" and value is not None):
+                value = dumps(value).decode()
+            values.append(value)
+        params.append(tuple(values))
+    conn.exec_driver_sql(_INSERT_SQLITE, params)
+
+
+def _start_row(record: Record, project_id: int) -> dict[str, Any]:
+    call_id = _check_id(record.get("id"), "call_start")
+    op_name = record.get("op_name")
+    if not isinstance(op_name, str) or not op_name:
+        raise InvalidValueError(f"call {call_id}: op_name must be a non-empty string")
+    started_at = record.get("started_at")
+    if not isinstance(started_at, (int, float)):
+        raise InvalidValueError(f"call {call_id}: started_at must be a number")
+    return {
+        "id": call_id,
+        "project_id": project_id,
+        "trace_id": _check_id(record.get("trace_id"), "trace_id"),
+        "parent_id": record.get("parent_id"),
+        "op_name": op_name[:512],
+        "display_name": _text(record.get("display_name")),
+        "inputs": record.get("inputs") or {},
+        "output": None,
+        "exception": None,
+        "summary": {},
+        "attributes": record.get("attributes") or {},
+        "started_at": float(started_at),
+        "ended_at": None,
+    }
+
+
+def _merge_end(row: dict[str, Any], end: Record) -> None:
+    for field in _END_FIELDS:
+        row[field] = end.get(field)
+    row["summary"] = row["summary"] or {}
+    if end.get("attributes") is not None:
+        row["attributes"] = end["attributes"]
+    if end.get("display_name") is not None:
+        row["display_name"] = _text(end["display_name"])
+
+
+def _text(value: Any) -> str | None:
+    return value[:512] if isinstance(value, str) else None
+
+
+def _check_id(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not 1 <= len(value) <= 36:
+        raise InvalidValueError(f"{what} needs an id of 1-36 characters, not {value!r}")
+    return value
+
+
+def _validated(records: Sequence[Record]) -> list[Record]:
+    if isinstance(records, (str, bytes, dict)) or not isinstance(records, Sequence):
+        raise UsageError("records must be a list of record dicts")
+    for record in records:
+        if not isinstance(record, dict):
+            raise InvalidValueError(f"a record must be a dict, not {type(record).__name__}")
+        seq, kind = record.get("seq"), record.get("type")
+        if type(seq) is not int or seq < 1:
+            raise InvalidValueError(f"a record needs an integer seq >= 1, not {seq!r}")
+        if kind not in _CALL_TYPES:
+            raise InvalidValueError(
+                f"record {seq} has type {kind!r}: a call log holds only"
+                f" {', '.join(CALL_RECORD_TYPES)} records"
+            )
+    ordered = sorted(records, key=lambda r: r["seq"])
+    unique = [r for i, r in enumerate(ordered) if i == 0 or ordered[i - 1]["seq"] != r["seq"]]
+    return unique
+
+
+def _project_for_write(
+    conn: sa.Connection, dialect: str, entity: str, project: str, now: float
+) -> int:
+    names = {"entity": entity, "project": project}
+    found = conn.execute(q.PROJECT_ID, names).scalar()
+    if found is None:
+        conn.execute(
+            q.INSERT_PROJECT[dialect],
+            {"entity": entity, "name": project, "created_at": now, "last_activity": now},
+        )
+        found = conn.execute(q.PROJECT_ID, names).scalar_one()
+    conn.execute(
+        projects.update()
+        .where(projects.c.id == found, projects.c.last_activity < now - 1.0)
+        .values(last_activity=now)
+    )
+    return int(found)
+
+
+def _existing_ids(conn: sa.Connection, project_id: int, ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(ids):
+        query = sa.select(calls.c.id).where(calls.c.project_id == project_id, calls.c.id.in_(chunk))
+        found.update(conn.execute(query).scalars())
+    return found
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for i in range(0, len(items), _IN_CHUNK):
+        yield items[i : i + _IN_CHUNK]
+
+
+def watermark(engine: sa.Engine, entity: str, project: str, stream: str) -> int:
+    query = (
+        sa.select(call_streams.c.watermark)
+        .join(projects, projects.c.id == call_streams.c.project_id)
+        .where(
+            projects.c.entity == entity,
+            projects.c.name == project,
+            call_streams.c.stream_id == stream,
+        )
+    )
+    with read(engine) as conn:
+        return int(conn.execute(query).scalar() or 0)
+
+
+# ------------------------------------------------------------------ reads
+
+
+def check_filter(filter: Any) -> dict[str, Any]:
+    """The filter, validated: UsageError names the bad key or value."""
+    if filter is None:
+        return {}
+    if not isinstance(filter, dict):
+        raise UsageError(f"the calls filter must be a dict, not {type(filter).__name__}")
+    for key, value in filter.items():
+        if key not in FILTER_KEYS:
+            raise UsageError(
+                f"unknown calls filter key {key!r}: use one of {', '.join(FILTER_KEYS)}"
+            )
+        if key == "trace_roots_only":
+            if not isinstance(value, bool):
+                raise UsageError(f"trace_roots_only must be true or false, not {value!r}")
+        elif isinstance(value, str) or not isinstance(value, (list, tuple)):
+            raise UsageError(f"filter {key!r} must be a list of strings, not {value!r}")
+        elif not all(isinstance(v, str) for v in value):
+            raise UsageError(f"filter {key!r} must hold only strings, not {value!r}")
+    return filter
+
+
+def check_sort(sort_by: Any) -> list[tuple[str, str]]:
+    """``sort_by`` as ``[(field, "asc"|"desc"), ...]``; UsageError names a bad entry."""
+    if not sort_by:
+        return [("started_at", "asc")]
+    out = []
+    for item in sort_by:
+        if isinstance(item, dict):
+            item = (item.get("field"), item.get("direction", "asc"))
+        if not isinstance(item, (list, tuple)) or len(item) != 2:
+            raise UsageError(f"sort_by entries are (field, 'asc'|'desc') pairs, not {item!r}")
+        field, direction = item
+        if field not in SORT_FIELDS:
+            raise UsageError(f"cannot sort calls by {field!r}: use one of {', '.join(SORT_FIELDS)}")
+        if direction not in ("asc", "desc"):
+            raise UsageError(f"sort direction must be 'asc' or 'desc', not {direction!r}")
+        out.append((field, direction))
+    return out
+
+
+def _where(entity: str, project: str, filter: dict[str, Any]) -> list[Any]:
+    project_id = (
+        sa.select(projects.c.id)
+        .where(projects.c.entity == entity, projects.c.name == project)
+        .scalar_subquery()
+    )
+    where: list[Any] = [calls.c.project_id == project_id]
+    for key in FILTER_LIST_KEYS:
+        if key in filter:
+            where.append(_FILTER_COLUMNS[key].in_(list(filter[key])))
+    if filter.get("trace_roots_only"):
+        where.append(calls.c.parent_id.is_(None))
+    return where
+
+
+def get_calls(
+    engine: sa.Engine,
+    entity: str,
+    project: str,
+    *,
+    filter: dict[str, Any] | None,
+    sort_by: Any,
+    limit: int | None,
+    offset: int,
+) -> list[dict[str, Any]]:
+    checked = check_filter(filter)
+    order = []
+    for field, direction in check_sort(sort_by):
+        column = calls.c[field]
+        order.append(column.desc() if direction == "desc" else column.asc())
+    order.append(calls.c.id.asc())
+    for name, value in (("limit", limit), ("offset", offset)):
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or value < 0
+        ):
+            raise UsageError(f"{name} must be a non-negative integer, not {value!r}")
+    query = sa.select(*_COLUMNS).where(*_where(entity, project, checked)).order_by(*order)
+    if limit is not None:
+        query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
+    with read(engine) as conn:
+        # Plain str keys: column names are str subclasses, which orjson refuses as keys.
+        return [dict(zip(CALL_FIELDS, row, strict=True)) for row in conn.execute(query)]
+
+
+def count_calls(engine: sa.Engine, entity: str, project: str, filter: dict[str, Any] | None) -> int:
+    checked = check_filter(filter)
+    query = sa.select(sa.func.count()).select_from(calls).where(*_where(entity, project, checked))
+    with read(engine) as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def get_call(engine: sa.Engine, entity: str, project: str, call_id: str) -> dict[str, Any]:
+    found = get_calls(
+        engine, entity, project, filter={"call_ids": [call_id]}, sort_by=None, limit=1, offset=0
+    )
+    if not found:
+        raise NotFoundError(f"call {call_id} does not exist in project {entity}/{project}")
+    return found[0]
+
+
+# ------------------------------------------------------------------ deletion
+
+
+def delete_calls(engine: sa.Engine, entity: str, project: str, call_ids: Sequence[str]) -> int:
+    """Delete the calls and their subtrees, level by level down ``parent_id``."""
+    if isinstance(call_ids, str) or not all(isinstance(c, str) for c in call_ids):
+        raise UsageError(f"call_ids must be a list of strings, not {call_ids!r}")
+    with write(engine) as conn:
+        project_id = conn.execute(q.PROJECT_ID, {"entity": entity, "project": project}).scalar()
+        if project_id is None:
+            return 0
+        in_project = calls.c.project_id == project_id
+        doomed: set[str] = set()
+        level: list[str] = []
+        for chunk in _chunks(list(dict.fromkeys(call_ids))):
+            rows = conn.execute(
+                sa.select(calls.c.id, calls.c.parent_id, calls.c.trace_id).where(
+                    in_project, calls.c.id.in_(chunk)
+                )
+            )
+            for call_id, parent_id, trace_id in rows:
+                if parent_id is None:  # a trace root: its whole trace goes, in one query
+                    doomed.update(
+                        conn.execute(
+                            sa.select(calls.c.id).where(in_project, calls.c.trace_id == trace_id)
+                        ).scalars()
+                    )
+                level.append(call_id)
+        doomed.update(level)
+        while level:
+            children: list[str] = []
+            for chunk in _chunks(level):
+                found = conn.execute(
+                    sa.select(calls.c.id).where(in_project, calls.c.parent_id.in_(chunk))
+                ).scalars()
+                children.extend(c for c in found if c not in doomed)
+            doomed.update(children)
+            level = children
+        ordered = sorted(doomed)
+        of_project = call_feedback.c.project_id == project_id
+        for chunk in _chunks(ordered):
+            conn.execute(
+                call_feedback.delete().where(of_project, call_feedback.c.call_id.in_(chunk))
+            )
+            conn.execute(calls.delete().where(in_project, calls.c.id.in_(chunk)))
+        return len(ordered)
+
+
+# ------------------------------------------------------------------ feedback
+
+_FEEDBACK_FIELDS = ("id", "call_id", "feedback_type", "payload", "created_at")
+_FEEDBACK_COLUMNS = [
+    call_feedback.c.id,
+    call_feedback.c.call_id,
+    call_feedback.c.feedback_type,
+    call_feedback.c.payload,
+    call_feedback.c.created_at,
+]
+
+
+def add_feedback(
+    engine: sa.Engine,
+    entity: str,
+    project: str,
+    call_id: str,
+    feedback_type: str,
+    payload: dict[str, Any],
+) -> dict[str, Any]:
+    if not isinstance(feedback_type, str) or not 1 <= len(feedback_type) <= 256:
+        raise UsageError(
+            f"feedback_type must be a string of 1-256 characters, not {feedback_type!r}"
+        )
+    if not isinstance(payload, dict):
+        raise UsageError(f"a feedback payload must be a dict, not {type(payload).__name__}")
+    try:
+        size = len(orjson.dumps(payload))
+    except TypeError as exc:
+        raise InvalidValueError(f"a feedback payload must be plain JSON: {exc}") from None
+    if size > MAX_FEEDBACK_BYTES:
+        raise UsageError(
+            f"the feedback payload is {size} bytes of JSON; the most is {MAX_FEEDBACK_BYTES}"
+        )
+    row = {
+        "id": str(uuid.uuid4()),
+        "call_id": call_id,
+        "feedback_type": feedback_type,
+        "payload": payload,
+        "created_at": time.time(),
+    }
+    with write(engine) as conn:
+        project_id = conn.execute(
+            sa.select(calls.c.project_id)
+            .join(projects, projects.c.id == calls.c.project_id)
+            .where(calls.c.id == call_id, projects.c.entity == entity, projects.c.name == project)
+        ).scalar()
+        if project_id is None:
+            raise NotFoundError(f"call {call_id} does not exist in project {entity}/{project}")
+        conn.execute(call_feedback.insert().values(project_id=project_id, **row))
+    return row
+
+
+def list_feedback(
+    engine: sa.Engine, entity: str, project: str, call_id: str
+) -> list[dict[str, Any]]:
+    query = (
+        sa.select(*_FEEDBACK_COLUMNS)
+        .join(projects, projects.c.id == call_feedback.c.project_id)
+        .where(
+            projects.c.entity == entity,
+            projects.c.name == project,
+            call_feedback.c.call_id == call_id,
+        )
+        .order_by(call_feedback.c.created_at, call_feedback.c.id)
+    )
+    with read(engine) as conn:
+        return [dict(zip(_FEEDBACK_FIELDS, row, strict=True)) for row in conn.execute(query)]
+
+
+def purge_feedback(engine: sa.Engine, entity: str, project: str, feedback_id: str) -> bool:
+    with write(engine) as conn:
+        project_id = conn.execute(q.PROJECT_ID, {"entity": entity, "project": project}).scalar()
+        if project_id is None:
+            return False
+        result = conn.execute(
+            call_feedback.delete().where(
+                call_feedback.c.id == feedback_id, call_feedback.c.project_id == project_id
+            )
+        )
+        return bool(result.rowcount)
