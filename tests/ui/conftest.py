@@ -67,8 +67,10 @@ def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module: Playwright's sync API keeps an event loop running in
+    this thread while it lives, which would break later tests that call asyncio.run()."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
