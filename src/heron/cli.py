@@ -261,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Heron: self-hostable experiment tracking, a drop-in for wandb.",
         epilog=_examples(
             "heron demo                      # log a small training run, then look at it",
-            "heron ui                        # the HTTP API on the embedded store",
+            "heron ui                        # the dashboard on the embedded store",
             "heron runs list digits          # the runs of project 'digits'",
             "heron sync                      # send offline runs to the store",
         ),
@@ -304,7 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add(
         "sync",
-        "Send run logs (offline runs, runs that lost their server) to the store.",
+        "Send run logs and weave call logs (offline, or that lost their server) to the store.",
         [
             "heron sync                                    # every unsynced log under HERON_DIR",
             "heron sync ~/.heron/runs/run-20240501_120000-abc123",
