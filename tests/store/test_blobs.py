@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from heron.errors import NotFoundError, UsageError
-from heron.store.blobs import LocalBlobStore
+from heron.store.blobs import LocalBlobStore, put_staged
 
 
 def test_put_names_blobs_by_sha256_and_stores_once(tmp_path: Path) -> None:
@@ -51,3 +51,20 @@ def test_missing_blob_is_not_found(tmp_path: Path) -> None:
     assert not blobs.exists(missing)
     with pytest.raises(NotFoundError, match=missing):
         blobs.get(missing)
+
+
+def test_put_staged_stores_what_is_missing_and_reports_what_it_cannot(tmp_path: Path) -> None:
+    blobs = LocalBlobStore(tmp_path / "blobs")
+    staged = {}
+    for name, data in (("good", b"good bytes"), ("gone", b"gone bytes"), ("changed", b"before")):
+        path = tmp_path / name
+        path.write_bytes(data)
+        staged[hashlib.sha256(data).hexdigest()] = str(path)
+    (tmp_path / "gone").unlink()
+    (tmp_path / "changed").write_bytes(b"after")  # its digest no longer names it
+    failed = put_staged(blobs, staged)
+    good, gone, changed = staged
+    assert sorted(failed) == sorted([gone, changed])
+    assert blobs.get(good) == b"good bytes"
+    assert not blobs.exists(gone) and not blobs.exists(changed)
+    assert put_staged(blobs, {good: str(tmp_path / "good")}) == []  # already stored

@@ -128,22 +128,6 @@ def put_known(blobs: BlobStore, path: str, sha256: str, private: bool) -> None:
             raise UsageError(f"artifact file {path} changed after it was added; add it again")
 
 
-def upload_staged(blobs: BlobStore, staged: dict[str, str]) -> list[str]:
-    """Put staged files (``{sha256: path}``) not yet stored; the digests that could not be."""
-
-    def put(item: tuple[str, str]) -> str | None:
-        sha256, path = item
-        if blobs.exists(sha256):
-            return None
-        try:
-            stored, _ = blobs.put_file(path)
-        except OSError:
-            return sha256
-        return None if stored == sha256 else sha256
-
-    return [sha for sha in parallel(put, list(staged.items())) if sha is not None]
-
-
 def download(
     blobs: BlobStore, entries: Sequence[ManifestEntry], root: str, cache: ArtifactCache | None
 ) -> None:

@@ -183,9 +183,9 @@ class Shipper:
 
     def _upload_artifact(self, record: Record) -> Record | None:
         """Upload the blobs an ``artifact`` record staged; the record without ``staged``."""
-        from heron.artifacts.transfer import upload_staged
+        from heron.store.blobs import put_staged
 
-        missing = upload_staged(self.store.blobs, record.get("staged") or {})
+        missing = put_staged(self.store.blobs, record.get("staged") or {})
         if missing:
             log.warning(
                 "heron: artifact %r cannot be sent: staged files of %d blob(s) are gone or"

@@ -7,6 +7,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -112,3 +113,30 @@ class LocalBlobStore(BlobStore):
                 os.unlink(tmp)
             raise
         return digest.hexdigest(), size
+
+
+def put_staged(blobs: BlobStore, staged: dict[str, str], workers: int = 8) -> list[str]:
+    """Put staged files (``{sha256: path}``) the store lacks; return the digests that failed.
+
+    A file that is gone, unreadable, or whose content no longer has its
+    digest is reported, never stored under the wrong name. Files go up in
+    parallel threads (hashing and copying release the GIL).
+    """
+
+    def put(item: tuple[str, str]) -> str | None:
+        sha256, path = item
+        if blobs.exists(sha256):
+            return None
+        try:
+            stored, _ = blobs.put_file(path)
+        except OSError:
+            return sha256
+        return None if stored == sha256 else sha256
+
+    items = list(staged.items())
+    if len(items) <= 1:
+        failed = [put(item) for item in items]
+    else:
+        with ThreadPoolExecutor(min(workers, len(items)), thread_name_prefix="heron-put") as pool:
+            failed = list(pool.map(put, items))
+    return [sha for sha in failed if sha is not None]
