@@ -7,7 +7,6 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -132,6 +131,10 @@ def put_staged(blobs: BlobStore, staged: dict[str, str], workers: int = 8) -> li
         except OSError:
             return sha256
         return None if stored == sha256 else sha256
+
+    # Imported here: importing concurrent.futures registers an atexit hook, which fails
+    # when the store is first opened by a run finishing at interpreter exit.
+    from concurrent.futures import ThreadPoolExecutor
 
     items = list(staged.items())
     if len(items) <= 1:
