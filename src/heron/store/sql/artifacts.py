@@ -69,17 +69,26 @@ def _version_query() -> sa.Select[Any]:
     )
 
 
+def aliases_by_id(
+    conn: sa.Connection, owner: sa.Column[Any], alias: sa.Column[Any], ids: Sequence[int]
+) -> dict[int, list[str]]:
+    """The aliases of each id in ``ids`` (sorted; ``[]`` for none) from an alias table whose
+    ``owner`` column points at the id: artifact versions and registry links alike."""
+    aliases: dict[int, list[str]] = {i: [] for i in ids}
+    if aliases:
+        found = conn.execute(
+            sa.select(owner, alias).where(owner.in_(list(aliases))).order_by(alias)
+        )
+        for owner_id, name in found:
+            aliases[owner_id].append(name)
+    return aliases
+
+
 def _versions(conn: sa.Connection, query: sa.Select[Any]) -> list[ArtifactVersion]:
     rows = [row._mapping for row in conn.execute(query)]
-    aliases: dict[int, list[str]] = {row["id"]: [] for row in rows}
-    if rows:
-        found = conn.execute(
-            sa.select(artifact_aliases.c.version_id, artifact_aliases.c.alias)
-            .where(artifact_aliases.c.version_id.in_(list(aliases)))
-            .order_by(artifact_aliases.c.alias)
-        )
-        for version_id, alias in found:
-            aliases[version_id].append(alias)
+    aliases = aliases_by_id(
+        conn, artifact_aliases.c.version_id, artifact_aliases.c.alias, [row["id"] for row in rows]
+    )
     return [
         ArtifactVersion(
             entity=row["entity"],

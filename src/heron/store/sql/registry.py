@@ -223,15 +223,9 @@ def _links(
     conn: sa.Connection, entity: str, registry: str, collection: str, where: Any
 ) -> list[LinkedVersion]:
     rows = conn.execute(sa.select(_L).where(where).order_by(_L.c.version)).all()
-    aliases: dict[int, list[str]] = {row.id: [] for row in rows}
-    if rows:
-        found = conn.execute(
-            sa.select(registry_aliases.c.link_id, registry_aliases.c.alias)
-            .where(registry_aliases.c.link_id.in_(list(aliases)))
-            .order_by(registry_aliases.c.alias)
-        )
-        for link_id, alias in found:
-            aliases[link_id].append(alias)
+    aliases = artifact_queries.aliases_by_id(
+        conn, registry_aliases.c.link_id, registry_aliases.c.alias, [row.id for row in rows]
+    )
     return [
         LinkedVersion(
             entity=entity,
