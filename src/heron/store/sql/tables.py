@@ -315,6 +315,78 @@ call_feedback = sa.Table(
 )
 """Reactions, notes and custom payloads attached to calls."""
 
+
+def _project_fk(name: str, **kwargs: Any) -> sa.Column[int]:
+    return sa.Column(
+        "project_id",
+        sa.Integer,
+        sa.ForeignKey("projects.id", ondelete="CASCADE", name=name),
+        **kwargs,
+    )
+
+
+weave_objects = sa.Table(
+    "weave_objects",
+    metadata,
+    _project_fk("fk_weave_objects_project", primary_key=True),
+    sa.Column("object_id", sa.String(256), primary_key=True),
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("version_index", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("base_object_class", sa.String(128), nullable=True),
+    sa.Column("val", JsonValueType, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("deleted_at", sa.Float, nullable=True),
+    sa.UniqueConstraint(
+        "project_id", "object_id", "version_index", name="uq_weave_objects_version"
+    ),
+    sa.Index("ix_weave_objects_project_kind", "project_id", "kind", "created_at"),
+)
+"""Versioned weave objects of a project: ``object_id`` is the published name, ``digest``
+the sha256 of the canonical JSON ``val``, so the same content is the same version;
+``version_index`` counts versions of a name from 0 (``v0``). ``kind`` is ``object`` or
+``op`` (``val`` then holds the op's captured source); ``base_object_class`` names the
+weave class (``Model``, ``Dataset``, ``Evaluation``, a user's ``Object`` subclass)."""
+
+weave_tables = sa.Table(
+    "weave_tables",
+    metadata,
+    _project_fk("fk_weave_tables_project", primary_key=True),
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("row_count", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+"""Immutable row tables (a Dataset's rows), addressed by the digest of their row digests."""
+
+weave_table_rows = sa.Table(
+    "weave_table_rows",
+    metadata,
+    _project_fk("fk_weave_table_rows_project", primary_key=True),
+    sa.Column("table_digest", sa.String(64), primary_key=True),
+    sa.Column("row_index", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("row_digest", sa.String(64), nullable=False),
+    sa.Column("val", JsonValueType, nullable=False),
+)
+"""The rows of a weave table in order, so a page is one range scan on the primary key."""
+
+weave_costs = sa.Table(
+    "weave_costs",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    _project_fk("fk_weave_costs_project", nullable=False),
+    sa.Column("llm_id", sa.String(256), nullable=False),
+    sa.Column("provider_id", sa.String(128), nullable=False),
+    sa.Column("prompt_token_cost", sa.Float, nullable=False),
+    sa.Column("completion_token_cost", sa.Float, nullable=False),
+    sa.Column("prompt_token_cost_unit", sa.String(16), nullable=False),
+    sa.Column("completion_token_cost_unit", sa.String(16), nullable=False),
+    sa.Column("effective_date", sa.Float, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_weave_costs_project_llm", "project_id", "llm_id", "effective_date"),
+)
+"""A project's own LLM prices (per token), overriding the built-in table from
+``effective_date`` on; the newest effective row at a call's start time applies."""
+
 # ---------------------------------------------------------------------- artifacts
 
 artifacts = sa.Table(
