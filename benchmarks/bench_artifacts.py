@@ -6,6 +6,10 @@ the record applied), next to ``shutil.copytree`` of the same folder on the
 same disk, the least a tracker that keeps its own copy could do. Downloading
 is ``artifact.download()`` into an empty folder (every file verified against
 its digest) next to ``shutil.copytree`` again. The target is 1.5× the copy.
+Each side reports the better of two rounds (heron's into a fresh store), and
+every timed step starts after ``os.sync()``: otherwise the gigabytes written
+by earlier steps are still being flushed to disk while later ones run, and
+whichever is timed last pays for them.
 Dedup logs 10 versions that differ in one small file and reports the blob
 store's growth over the dataset's size (the target: at most 1.1, one copy).
 
@@ -62,6 +66,7 @@ def _best_copy(source: Path, scratch: Path) -> float:
     times = []
     for n in range(2):
         target = scratch / f"copy{n}"
+        os.sync()
         started = time.perf_counter()
         shutil.copytree(source, target)
         times.append(time.perf_counter() - started)
@@ -70,35 +75,46 @@ def _best_copy(source: Path, scratch: Path) -> float:
 
 
 def _log_and_download(files: int, total: int) -> list[Result]:
-    import heron
-
     size = f"{total / 1000**3:g} GB in {files:,} files"
     with tempfile.TemporaryDirectory(prefix="heron-bench-art-", dir=_bench_dir()) as tmp:
         root = Path(tmp)
         data = root / "data"
         _write_data(data, files, total)
         copy = _best_copy(data, root)
-        client = _client(root / "heron")
-        try:
-            run = client.init(project="bench-artifacts")
-            started = time.perf_counter()
-            art = heron.Artifact("data", "dataset")
-            art.add_dir(data)
-            run.log_artifact(art).wait()
-            logged = time.perf_counter() - started
-            started = time.perf_counter()
-            art.download(root / "download")
-            downloaded = time.perf_counter() - started
-            assert _folder_bytes(root / "download") == _folder_bytes(data)
-            run.finish()
-        finally:
-            client.teardown()
+        # The better of two rounds, each into an empty store, as copytree gets its best of two.
+        rounds = [_log_and_download_once(data, root / f"round{n}") for n in range(2)]
+    logged, downloaded = (min(times) for times in zip(*rounds, strict=True))
     return [
         Result(f"log artifact, {size}", logged, "s", copy * TARGET_RATIO, copy, "vs copytree"),
         Result(
             f"download artifact, {size}", downloaded, "s", copy * TARGET_RATIO, copy, "vs copytree"
         ),
     ]
+
+
+def _log_and_download_once(data: Path, folder: Path) -> tuple[float, float]:
+    """Seconds to log ``data`` as an artifact into a new store, then to download it."""
+    import heron
+
+    client = _client(folder / "heron")
+    try:
+        run = client.init(project="bench-artifacts")
+        os.sync()
+        started = time.perf_counter()
+        art = heron.Artifact("data", "dataset")
+        art.add_dir(data)
+        run.log_artifact(art).wait()
+        logged = time.perf_counter() - started
+        os.sync()
+        started = time.perf_counter()
+        art.download(folder / "download")
+        downloaded = time.perf_counter() - started
+        assert _folder_bytes(folder / "download") == _folder_bytes(data)
+        run.finish()
+    finally:
+        client.teardown()
+    shutil.rmtree(folder)
+    return logged, downloaded
 
 
 def _bench_dir() -> str | None:

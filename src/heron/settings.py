@@ -43,7 +43,9 @@ class Settings:
     database_url: str | None = None
     """SQLAlchemy URL of the embedded/server database; default ``sqlite:///<dir>/heron.db``."""
     blob_url: str | None = None
-    """Where blobs live; default the folder ``<dir>/blobs``."""
+    """Where blobs live: a folder (default ``<dir>/blobs``), ``file:///…`` or ``s3://bucket/prefix``."""
+    s3_endpoint_url: str | None = None
+    """The endpoint of an ``s3://`` blob URL (MinIO, Ceph); unset: boto3 reads AWS_ENDPOINT_URL."""
     project: str | None = None
     entity: str | None = None
     run_id: str | None = None
@@ -114,6 +116,7 @@ class Settings:
             "api_key": ("API_KEY", "WANDB_API_KEY"),
             "database_url": ("DATABASE_URL",),
             "blob_url": ("BLOB_URL",),
+            "s3_endpoint_url": ("S3_ENDPOINT_URL",),
             "project": ("PROJECT", "WANDB_PROJECT"),
             "entity": ("ENTITY", "WANDB_ENTITY"),
             "run_id": ("RUN_ID", "WANDB_RUN_ID"),

@@ -31,7 +31,7 @@ def test_drafts_refuse_bad_files_and_names(tmp_path: Path) -> None:
     with pytest.raises(InvalidNameError, match="invalid artifact type"):
         heron.Artifact("ok", "a/b")
     with pytest.raises(UsageError, match="not supported"):
-        art.add_reference("s3://bucket/key")
+        art.add_reference("gs://bucket/key")
     with pytest.raises(UsageError, match="no file or folder"):
         art.add_reference((tmp_path / "gone.csv").as_uri())
     with pytest.raises(UsageError, match="no file or folder 'nope'"):

@@ -237,18 +237,30 @@ class Artifact:
         self._staging_dir()
         transfer.parallel(lambda item: self.add_file(item[0], item[1]), found)
 
-    def add_reference(self, uri: str, name: str | None = None, checksum: bool = True) -> None:
-        """Track data by URI without copying it (``file://`` and ``http(s)://``).
+    def add_reference(
+        self,
+        uri: str,
+        name: str | None = None,
+        checksum: bool = True,
+        max_objects: int | None = None,
+    ) -> None:
+        """Track data by URI without copying it (``file://``, ``http(s)://``, ``s3://``).
 
-        A ``file://`` folder adds each file under it. ``checksum`` tracks the
-        content (``file://``) or ETag/Last-Modified (http), so changed data
-        makes a new version; ``checksum=False`` tracks the URI alone.
+        A ``file://`` folder adds each file under it, an ``s3://`` prefix each
+        object under it (at most ``max_objects``, default 10,000). ``checksum``
+        tracks the content (``file://``), ETag/Last-Modified (http) or ETag and
+        version id (S3), so changed data makes a new version; ``checksum=False``
+        tracks the URI alone.
         """
         self._check_draft()
         scheme = references.scheme_of(uri)
-        if scheme == "file":
-            found = list(references.file_references(uri, checksum))
-            single = len(found) == 1 and not os.path.isdir(references.local_path(uri))
+        if scheme in ("file", "s3"):
+            if scheme == "file":
+                found = list(references.file_references(uri, checksum))
+                single = len(found) == 1 and not os.path.isdir(references.local_path(uri))
+            else:
+                found = references.s3_references(uri, checksum, max_objects)
+                single = len(found) == 1 and found[0][1] == uri
             for rel, ref, digest, size in found:
                 path = (name or rel) if single else f"{name}/{rel}" if name else rel
                 check_entry_path(path)

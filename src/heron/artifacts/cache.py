@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from heron.errors import StoreError, UsageError
+from heron.store.blobs import file_digest
 
 if TYPE_CHECKING:
     from heron.settings import Settings
@@ -79,15 +80,23 @@ class ArtifactCache:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
-            digest = hashlib.sha256()
-            with os.fdopen(fd, "wb") as out, blobs.open(sha256) as f:
-                while block := f.read(_CHUNK):
-                    digest.update(block)
-                    out.write(block)
-            if digest.hexdigest() != sha256:
+            from heron.store.s3 import S3BlobStore
+
+            if isinstance(blobs, S3BlobStore):
+                os.close(fd)
+                blobs.download_file(sha256, tmp)  # parallel ranged GETs for large objects
+                got = file_digest(tmp)[0]
+            else:
+                digest = hashlib.sha256()
+                with os.fdopen(fd, "wb") as out, blobs.open(sha256) as f:
+                    while block := f.read(_CHUNK):
+                        digest.update(block)
+                        out.write(block)
+                got = digest.hexdigest()
+            if got != sha256:
                 raise StoreError(
-                    f"refused blob {sha256} from the store: its bytes hash to"
-                    f" {digest.hexdigest()}; the stored copy is damaged"
+                    f"refused blob {sha256} from the store: its bytes hash to {got};"
+                    " the stored copy is damaged"
                 )
             os.replace(tmp, path)
         except BaseException:

@@ -22,9 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, TypeVar
 
 from heron.artifacts.entities import ManifestEntry
-from heron.artifacts.references import local_path
-from heron.errors import StoreError, UsageError
-from heron.store.blobs import file_digest
+from heron.artifacts.references import local_path, s3_source
+from heron.errors import NotFoundError, StoreError, UsageError
+from heron.store.blobs import copy_file_hashing, file_digest
 
 if TYPE_CHECKING:
     from heron.artifacts.cache import ArtifactCache
@@ -70,25 +70,35 @@ def copy_hashing(source: str, target: str, atomic: bool = True) -> tuple[str, in
     """Copy ``source`` to ``target`` in one pass; the sha256 and size copied.
 
     ``atomic`` writes a temporary file and renames it, so no reader sees half
-    a file; a private staging copy needs no such care.
+    a file; a private staging copy needs no such care. The digest is that of
+    the copy (see :func:`~heron.store.blobs.copy_file_hashing`).
     """
-    os.makedirs(os.path.dirname(target), exist_ok=True)
+    return _copy(source, target, atomic)
+
+
+def _copy(
+    source: str, target: str, atomic: bool, expected: str | None = None, name: str = ""
+) -> tuple[str, int]:
+    """:func:`copy_hashing`; with ``expected``, a copy with another digest is refused."""
+    parent = os.path.dirname(target)
+    if not os.path.isdir(parent):
+        os.makedirs(parent, exist_ok=True)
     # Not mkstemp: its O_EXCL retries cost milliseconds a file on some file systems.
     tmp = f"{target}.{os.getpid()}.{threading.get_ident()}.partial" if atomic else target
     try:
-        digest, size = hashlib.sha256(), 0
-        with open(source, "rb") as f, open(tmp, "wb") as out:
-            while block := f.read(_CHUNK):
-                digest.update(block)
-                size += len(block)
-                out.write(block)
+        sha256, size = copy_file_hashing(source, tmp)
+        if expected is not None and sha256 != expected:
+            raise StoreError(
+                f"refused {name or target}: its bytes hash to {sha256}, but the manifest"
+                f" records {expected}; the stored copy is damaged"
+            )
         if atomic:
             os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-    return digest.hexdigest(), size
+    return sha256, size
 
 
 def link_or_copy(source: str, target: str) -> None:
@@ -111,21 +121,33 @@ def put_known(blobs: BlobStore, path: str, sha256: str, private: bool) -> None:
     from heron.store.blobs import LocalBlobStore
 
     if isinstance(blobs, LocalBlobStore) and private:
+        target = blobs.path(sha256)
+        for _ in range(3):
+            try:
+                os.link(path, target)  # atomic, and the name is the content's: no temp file
+                return
+            except FileExistsError:
+                if blobs._touch(sha256):  # stored already: refresh it for gc's grace period
+                    return
+            except FileNotFoundError:
+                if not os.path.exists(path):
+                    raise
+                target.parent.mkdir(exist_ok=True)  # the first blob of its ab/ folder
+            except OSError:  # another file system, or no hard links there
+                link_or_copy(path, str(target))
+                return
+        link_or_copy(path, str(target))
+        return
+    if isinstance(blobs, LocalBlobStore):
         if blobs._touch(sha256):
             return
-        target = blobs.path(sha256)
-        target.parent.mkdir(exist_ok=True)
-        try:
-            os.link(path, target)  # atomic, and the name is the content's: no temp file needed
-        except FileExistsError:
-            pass
-        except OSError:
-            link_or_copy(path, str(target))
-        return
-    if not blobs.exists(sha256):
+        stored, _ = blobs.copy_in(path)  # the digest is known: no second read to ask first
+    elif not blobs.exists(sha256):
         stored, _ = blobs.put_file(path)
-        if stored != sha256:
-            raise UsageError(f"artifact file {path} changed after it was added; add it again")
+    else:
+        return
+    if stored != sha256:
+        raise UsageError(f"artifact file {path} changed after it was added; add it again")
 
 
 def download(
@@ -146,17 +168,28 @@ def download(
 
 
 def _fetch(blobs: BlobStore, entry: ManifestEntry, root: str, cache: ArtifactCache | None) -> None:
+    from heron.store.blobs import LocalBlobStore
+
     target = target_path(root, entry.path)
     expected = _expected_sha256(entry)
     if expected is not None and os.path.isfile(target) and file_digest(target)[0] == expected:
         return
+    if entry.ref is None and isinstance(blobs, LocalBlobStore):
+        source = str(blobs.path(entry.digest))
+        try:
+            _copy(source, target, True, entry.digest, entry.path)
+        except FileNotFoundError as exc:
+            if exc.filename == source:
+                raise NotFoundError(f"blob {entry.digest} is not in the blob store") from None
+            raise
+        return
     os.makedirs(os.path.dirname(target), exist_ok=True)
     if cache is not None and entry.ref is None:
-        cached = cache.fetch(blobs, entry.digest)
-        if copy_hashing(cached, target)[0] != entry.digest:
+        try:
+            _copy(cache.fetch(blobs, entry.digest), target, True, entry.digest, entry.path)
+        except StoreError:
             cache.drop(entry.digest)  # damaged since it was cached: fetch it again
-            os.unlink(target)
-            copy_hashing(cache.fetch(blobs, entry.digest), target)
+            _copy(cache.fetch(blobs, entry.digest), target, True, entry.digest, entry.path)
         return
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".heron-download-")
     try:
@@ -201,6 +234,9 @@ def _source(blobs: BlobStore, entry: ManifestEntry) -> Iterator[bytes]:
         except OSError as exc:
             raise StoreError(f"referenced file {path} cannot be read: {exc.strerror}") from None
         return
+    if entry.ref.lower().startswith("s3://"):
+        yield from s3_source(entry.ref, entry.digest, _CHUNK)
+        return
     import httpx
 
     try:
@@ -214,13 +250,16 @@ def _source(blobs: BlobStore, entry: ManifestEntry) -> Iterator[bytes]:
 
 def verify(entries: Sequence[ManifestEntry], root: str) -> None:
     """Check that every file under ``root`` the manifest names has its recorded digest."""
-    problems = []
-    for entry in entries:
+
+    def problem(entry: ManifestEntry) -> str | None:
         expected = _expected_sha256(entry)
         target = target_path(root, entry.path)
         if not os.path.isfile(target):
-            problems.append(f"{entry.path} is missing")
-        elif expected is not None and file_digest(target)[0] != expected:
-            problems.append(f"{entry.path} does not match its digest")
+            return f"{entry.path} is missing"
+        if expected is not None and file_digest(target)[0] != expected:
+            return f"{entry.path} does not match its digest"
+        return None
+
+    problems = [p for p in parallel(problem, list(entries)) if p is not None]
     if problems:
         raise StoreError(f"artifact files under {root} fail verification: {'; '.join(problems)}")

@@ -1,30 +1,181 @@
-"""The local-folder BlobStore: ``<root>/ab/cdef…`` files named by their sha256."""
+"""The local-folder BlobStore (``<root>/ab/cdef…`` files named by their sha256), the
+factory that picks a blob store from the settings, and the copying helpers they share.
+
+>>> blobs = open_blob_store(Settings.from_env())  # doctest: +SKIP
+"""
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import mmap
 import os
+import queue
 import re
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from heron.errors import NotFoundError, UsageError
 from heron.store.base import BlobStore
 
+if TYPE_CHECKING:
+    from heron.settings import Settings
+
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _CHUNK = 1 << 20
+PIPELINE_MIN = 64 << 20
+"""Files at least this big are hashed in one thread while the next chunk is copied in another."""
+_STEP = 16 << 20
+_FALLBACK_ERRNOS = frozenset(
+    {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EPERM}
+)
+_buffers = threading.local()
+
+
+def open_blob_store(settings: Settings) -> BlobStore:
+    """The blob store ``settings.resolved_blob_url`` names.
+
+    A folder path or ``file://`` URL is a :class:`LocalBlobStore`;
+    ``s3://bucket/prefix`` an :class:`~heron.store.s3.S3BlobStore` (boto3 is
+    imported only then), at ``settings.s3_endpoint_url`` when set.
+    """
+    url = settings.resolved_blob_url
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme == "s3":
+        from heron.store.s3 import S3BlobStore
+
+        return S3BlobStore.from_url(url, endpoint_url=settings.s3_endpoint_url)
+    if scheme == "file":
+        from urllib.parse import unquote, urlparse
+
+        parsed = urlparse(url)
+        if parsed.netloc not in ("", "localhost"):
+            raise UsageError(
+                f"HERON_BLOB_URL {url!r}: a file:// URL names a local folder (file:///srv/blobs)"
+            )
+        return LocalBlobStore(unquote(parsed.path))
+    if scheme:
+        raise UsageError(
+            f"HERON_BLOB_URL {url!r}: the {scheme}:// scheme is not supported; use a folder"
+            " path, file:///path or s3://bucket/prefix"
+        )
+    return LocalBlobStore(Path(url).expanduser())
 
 
 def file_digest(path: str) -> tuple[str, int]:
     """The sha256 hex digest and size of a file, read in 1 MiB blocks."""
+    buffer = _buffer()
+    view = memoryview(buffer)
     digest, size = hashlib.sha256(), 0
-    with open(path, "rb") as f:
-        while block := f.read(_CHUNK):
-            digest.update(block)
-            size += len(block)
+    with open(path, "rb", buffering=0) as f:
+        while n := f.readinto(buffer):
+            digest.update(view[:n])
+            size += n
     return digest.hexdigest(), size
+
+
+def copy_file_hashing(
+    source: str, target: str, *, pipeline_min: int = PIPELINE_MIN
+) -> tuple[str, int]:
+    """Copy ``source`` into ``target`` (made or truncated); the sha256 and size of the copy.
+
+    The kernel copies (``copy_file_range``: no bytes pass through Python, and
+    file systems that share extents make a reflink) and the digest is taken
+    from the target, so it names exactly the bytes that landed even if the
+    source changes meanwhile. A file of ``pipeline_min`` bytes or more is
+    hashed a chunk behind the copy, in a second thread (both release the GIL).
+    """
+    with open(source, "rb", buffering=0) as src, open(target, "w+b", buffering=0) as dst:
+        src_fd, dst_fd = src.fileno(), dst.fileno()
+        if os.fstat(src_fd).st_size >= pipeline_min:
+            return _copy_pipelined(src_fd, dst_fd)
+        size = 0
+        while n := _copy_chunk(src_fd, dst_fd, _STEP, size):
+            size += n
+        digest = hashlib.sha256()
+        _hash_range(digest, dst_fd, 0, size)
+        return digest.hexdigest(), size
+
+
+def _copy_pipelined(src_fd: int, dst_fd: int) -> tuple[str, int]:
+    progress: queue.SimpleQueue[int | BaseException | None] = queue.SimpleQueue()
+    stop = threading.Event()
+
+    def copy() -> None:
+        done = 0
+        try:
+            while not stop.is_set() and (n := _copy_chunk(src_fd, dst_fd, _STEP, done)):
+                done += n
+                progress.put(done)
+        except BaseException as exc:
+            progress.put(exc)
+        progress.put(None)
+
+    copier = threading.Thread(target=copy, name="heron-copy", daemon=True)
+    copier.start()
+    digest, hashed = hashlib.sha256(), 0
+    try:
+        while (done := progress.get()) is not None:
+            if isinstance(done, BaseException):
+                raise done
+            _hash_range(digest, dst_fd, hashed, done)
+            hashed = done
+    finally:
+        stop.set()
+        copier.join()
+    return digest.hexdigest(), hashed
+
+
+def _copy_chunk(src_fd: int, dst_fd: int, count: int, done: int) -> int:
+    """Copy up to ``count`` bytes at the files' offsets; 0 at the end of the source."""
+    if hasattr(os, "copy_file_range"):
+        try:
+            n = os.copy_file_range(src_fd, dst_fd, count)
+        except OSError as exc:
+            if exc.errno not in _FALLBACK_ERRNOS:
+                raise
+        else:
+            if n or done:  # 0 at offset 0 may be a /proc-like file that reports no size
+                return n
+    block = os.read(src_fd, min(count, _CHUNK))
+    view = memoryview(block)
+    while view:
+        view = view[os.write(dst_fd, view) :]
+    return len(block)
+
+
+def _hash_range(digest: hashlib._Hash, fd: int, start: int, end: int) -> None:
+    """Add bytes ``start:end`` of a file to ``digest``: mapped (no copy), else read."""
+    if end <= start:
+        return
+    base = start - start % mmap.ALLOCATIONGRANULARITY
+    try:
+        mapped = mmap.mmap(fd, end - base, offset=base, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        mapped = None  # a file system that cannot map files
+    if mapped is not None:
+        with mapped, memoryview(mapped) as view:
+            digest.update(view[start - base :])
+        return
+    buffer = _buffer()
+    view = memoryview(buffer)
+    while start < end:
+        n = os.preadv(fd, [view[: min(len(buffer), end - start)]], start)
+        if not n:
+            raise OSError(errno.EIO, "the copy is shorter than what was written")
+        digest.update(view[:n])
+        start += n
+
+
+def _buffer() -> bytearray:
+    """This thread's 1 MiB read buffer."""
+    buffer: bytearray | None = getattr(_buffers, "buffer", None)
+    if buffer is None:
+        buffer = _buffers.buffer = bytearray(_CHUNK)
+    return buffer
 
 
 def check_sha256(sha256: str) -> str:
@@ -56,9 +207,26 @@ class LocalBlobStore(BlobStore):
         sha256, size = file_digest(path)
         if self._touch(sha256):
             return sha256, size
-        with open(path, "rb") as f:
-            # The digest of what was copied names the blob, even if the file changed meanwhile.
-            return self._write(iter(lambda: f.read(_CHUNK), b""))
+        return self.copy_in(path)
+
+    def copy_in(self, path: str) -> tuple[str, int]:
+        """Copy a file in without hashing it first; return the (sha256, size) stored.
+
+        The digest of what was copied names the blob, even if the file changed
+        meanwhile. For callers that know the blob is absent (``put_file`` asks first).
+        """
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
+        os.close(fd)
+        try:
+            sha256, size = copy_file_hashing(path, tmp)
+            target = self.path(sha256)
+            target.parent.mkdir(exist_ok=True)
+            os.replace(tmp, target)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        return sha256, size
 
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).is_file()
