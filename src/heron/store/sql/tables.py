@@ -329,23 +329,24 @@ weave_objects = sa.Table(
     "weave_objects",
     metadata,
     _project_fk("fk_weave_objects_project", primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),
     sa.Column("object_id", sa.String(256), primary_key=True),
     sa.Column("digest", sa.String(64), primary_key=True),
     sa.Column("version_index", sa.Integer, nullable=False),
-    sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("base_object_class", sa.String(128), nullable=True),
     sa.Column("val", JsonValueType, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("deleted_at", sa.Float, nullable=True),
     sa.UniqueConstraint(
-        "project_id", "object_id", "version_index", name="uq_weave_objects_version"
+        "project_id", "kind", "object_id", "version_index", name="uq_weave_objects_version"
     ),
     sa.Index("ix_weave_objects_project_kind", "project_id", "kind", "created_at"),
 )
 """Versioned weave objects of a project: ``object_id`` is the published name, ``digest``
 the sha256 of the canonical JSON ``val``, so the same content is the same version;
 ``version_index`` counts versions of a name from 0 (``v0``). ``kind`` is ``object`` or
-``op`` (``val`` then holds the op's captured source); ``base_object_class`` names the
+``op`` (``val`` then holds the op's captured source); an op and an object may share a
+name, as in weave's ``/op/NAME`` and ``/object/NAME`` refs. ``base_object_class`` names the
 weave class (``Model``, ``Dataset``, ``Evaluation``, a user's ``Object`` subclass)."""
 
 weave_tables = sa.Table(

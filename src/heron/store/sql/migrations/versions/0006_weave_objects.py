@@ -33,16 +33,20 @@ def upgrade() -> None:
     op.create_table(
         "weave_objects",
         _project_fk("fk_weave_objects_project", primary_key=True),
+        sa.Column("kind", sa.String(16), primary_key=True),
         sa.Column("object_id", sa.String(256), primary_key=True),
         sa.Column("digest", sa.String(64), primary_key=True),
         sa.Column("version_index", sa.Integer, nullable=False),
-        sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("base_object_class", sa.String(128), nullable=True),
         sa.Column("val", JSON_VALUE, nullable=False),
         sa.Column("created_at", sa.Float, nullable=False),
         sa.Column("deleted_at", sa.Float, nullable=True),
         sa.UniqueConstraint(
-            "project_id", "object_id", "version_index", name="uq_weave_objects_version"
+            "project_id",
+            "kind",
+            "object_id",
+            "version_index",
+            name="uq_weave_objects_version",
         ),
     )
     op.create_index(
