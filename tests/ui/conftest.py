@@ -5,6 +5,8 @@
   reads the same database, as a second process would).
 * ``page`` — a fresh browser page per test that fails the test on any
   console error or uncaught exception, so a broken module cannot pass.
+* ``refusals`` — for a test that makes the server refuse something on
+  purpose: the 4xx codes its ``page`` was answered, which it then asserts.
 
 Every test leaves a full-page screenshot in ``build/ui-screenshots/`` (or
 ``$HERON_UI_SHOTS``): CI keeps them as artifacts, and people look at them.
@@ -13,6 +15,7 @@ Every test leaves a full-page screenshot in ``build/ui-screenshots/`` (or
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 import uuid
@@ -192,17 +195,37 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
 
 
 @pytest.fixture
+def refusals() -> list[int]:
+    """The 4xx answers (status codes, in order) the ``page`` was given, when the test asks.
+
+    Chromium logs each one as a console error; a test that makes the server
+    refuse something on purpose takes this fixture and asserts the codes it
+    caused, and only those are let through.
+    """
+    return []
+
+
+_REFUSAL = re.compile(r"^Failed to load resource: the server responded with a status of (4\d\d)")
+
+
+@pytest.fixture
 def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     problems: list[str] = []
+    refused = request.getfixturevalue("refusals") if "refusals" in request.fixturenames else None
+
+    def on_console(msg: Any) -> None:
+        if msg.type != "error":
+            return
+        match = _REFUSAL.match(msg.text)
+        if refused is not None and match:
+            refused.append(int(match.group(1)))
+        else:
+            problems.append(f"console.{msg.type}: {msg.text}")
+
     page.on("pageerror", lambda exc: problems.append(f"uncaught: {exc}"))
-    page.on(
-        "console",
-        lambda msg: (
-            problems.append(f"console.{msg.type}: {msg.text}") if msg.type == "error" else None
-        ),
-    )
+    page.on("console", on_console)
     page.set_default_timeout(15_000)
     yield page
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

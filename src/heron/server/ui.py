@@ -14,9 +14,18 @@ URLs follow W&B's shape, so a run's ``url`` reads the same::
     /{entity}/{project}/runs/{run_id}   one run: overview, charts, system, logs, files
     /{entity}/{project}/artifacts       artifact types, artifacts, versions
     /{entity}/{project}/artifacts/{type}/{name}/{version}   one version: files, aliases, lineage
+    /{entity}/{project}/weave/traces    weave calls: traces table with filters
+    /{entity}/{project}/weave/calls/{call_id}   one call in its trace: tree, waterfall, detail
+    /{entity}/{project}/weave/{objects|ops|datasets|models|evaluations}   weave lists
+    /{entity}/{project}/weave/{section}/{name}/versions/{digest}   one version, its history, diffs
+    /{entity}/{project}/weave/compare-evaluations?ids=a,b   evaluations side by side
+    /{entity}/registry                  registries and their collections
+    /{entity}/registry/{registry}/{collection}   one collection: card, versions, aliases, rules
+    /{entity}/automations               automations and their delivery logs
 
 The UI router is mounted after ``/api``, ``/static`` and ``/docs``, so those
-names cannot be entities with a dashboard (``docs/limits.md``).
+names cannot be entities with a dashboard (``docs/limits.md``); the entity pages
+come first, so projects named ``registry`` or ``automations`` have no dashboard.
 """
 
 from __future__ import annotations
@@ -85,6 +94,50 @@ def _missing_project(request: Request, store: Store, entity: str, project: str) 
 @router.get("/")
 def projects_page(request: Request) -> Response:
     return _page(request, "projects", "Projects")
+
+
+# The entity's pages come before /{entity}/{project}, which would take their names.
+@router.get("/{entity}/registry")
+def registry_page(request: Request, entity: str) -> Response:
+    _check_entity(entity, "registry")
+    return _page(request, "registry", f"{entity} · registry", entity=entity)
+
+
+@router.get("/{entity}/registry/{registry}/{collection}")
+def collection_page(
+    request: Request, store: StoreDep, entity: str, registry: str, collection: str
+) -> Response:
+    """One collection: model card, linked versions with aliases, rules, history, lineage."""
+    _check_entity(entity, "registry")
+    try:
+        store.get_collection(entity, registry, collection)
+    except (NotFoundError, InvalidNameError):
+        return _not_found(
+            request,
+            f"There is no collection {collection} in the {registry} registry of {entity}.",
+            f"/{entity}/registry",
+            f"See the registry of {entity}",
+        )
+    return _page(
+        request,
+        "collection",
+        f"{collection} · {registry} registry",
+        entity=entity,
+        registry=registry,
+        collection=collection,
+    )
+
+
+@router.get("/{entity}/automations")
+def automations_page(request: Request, entity: str) -> Response:
+    _check_entity(entity, "automations")
+    return _page(request, "automations", f"{entity} · automations", entity=entity)
+
+
+def _check_entity(entity: str, page: str) -> None:
+    if entity in RESERVED:
+        raise NotFoundError(f"nothing at /{entity}/{page}; the API lives under /api/v1")
+    check_name("entity", entity)
 
 
 @router.get("/{entity}/{project}")
@@ -163,4 +216,108 @@ def artifact_page(
         artifact_type=artifact_type,
         artifact_name=name,
         version=version,
+    )
+
+
+@router.get("/{entity}/{project}/weave/traces")
+def traces_page(request: Request, store: StoreDep, entity: str, project: str) -> Response:
+    missing = _missing_project(request, store, entity, project)
+    return missing or _page(
+        request, "traces", f"{project} · traces", entity=entity, project=project
+    )
+
+
+@router.get("/{entity}/{project}/weave/calls/{call_id}")
+def call_page(
+    request: Request, store: StoreDep, entity: str, project: str, call_id: str
+) -> Response:
+    """One call shown in its trace (the tree opens down to it)."""
+    missing = _missing_project(request, store, entity, project)
+    if missing:
+        return missing
+    try:
+        call = store.get_call(entity, project, call_id)
+    except NotFoundError:
+        return _not_found(
+            request,
+            f"There is no call {call_id} in {entity}/{project}.",
+            f"/{entity}/{project}/weave/traces",
+            f"See the traces of {project}",
+        )
+    title = call["display_name"] or call["op_name"]
+    return _page(
+        request, "trace", f"{title} · {project}", entity=entity, project=project, call_id=call_id
+    )
+
+
+# Weave objects, ops, datasets, models and evaluations. Datasets and models are
+# objects of those classes; their lists and version pages show them as such.
+_WEAVE_LISTS = {
+    "objects": ("objects", "objects"),
+    "ops": ("objects", "ops"),
+    "datasets": ("datasets", "datasets"),
+    "models": ("models", "models"),
+    "evaluations": ("evaluations", "evaluations"),
+}
+
+
+@router.get("/{entity}/{project}/weave/compare-evaluations")
+def compare_evaluations_page(
+    request: Request, store: StoreDep, entity: str, project: str
+) -> Response:
+    """Two or more evaluations side by side (``?ids=a,b``: their evaluate calls)."""
+    missing = _missing_project(request, store, entity, project)
+    return missing or _page(
+        request, "compare", f"{project} · compare evaluations", entity=entity, project=project
+    )
+
+
+@router.get("/{entity}/{project}/weave/{section}")
+def weave_list_page(
+    request: Request, store: StoreDep, entity: str, project: str, section: str
+) -> Response:
+    if section not in _WEAVE_LISTS:
+        raise NotFoundError(f"nothing at /{entity}/{project}/weave/{section}")
+    missing = _missing_project(request, store, entity, project)
+    page, kind = _WEAVE_LISTS[section]
+    return missing or _page(
+        request, page, f"{project} · {kind}", entity=entity, project=project, section=kind
+    )
+
+
+@router.get("/{entity}/{project}/weave/{section}/{name}/versions/{digest}")
+def weave_version_page(
+    request: Request,
+    store: StoreDep,
+    entity: str,
+    project: str,
+    section: str,
+    name: str,
+    digest: str,
+) -> Response:
+    """One version of an object or op (a digest, ``v<N>`` or ``latest``) with its history."""
+    if section not in ("objects", "ops", "datasets", "models"):
+        raise NotFoundError(f"nothing at /{entity}/{project}/weave/{section}/{name}")
+    missing = _missing_project(request, store, entity, project)
+    if missing:
+        return missing
+    kind = "op" if section == "ops" else "object"
+    try:
+        store.get_object(entity, project, name, digest, kind=kind)
+    except (NotFoundError, InvalidNameError):
+        return _not_found(
+            request,
+            f"There is no {kind} {name}:{digest} in {entity}/{project}.",
+            f"/{entity}/{project}/weave/{section}",
+            f"See the {section} of {project}",
+        )
+    return _page(
+        request,
+        "object",
+        f"{name} · {project}",
+        entity=entity,
+        project=project,
+        section=section,
+        object_name=name,
+        digest=digest,
     )

@@ -10,6 +10,7 @@ import { AliasEditor } from "../components/alias-editor.js";
 import { ArtifactFiles } from "../components/artifact-files.js";
 import { KeyValueTable } from "../components/kv-table.js";
 import { LineageGraph } from "../components/lineage-graph.js";
+import { LinkToRegistry } from "../components/link-to-registry.js";
 import { fmtBytes } from "../components/run-files.js";
 
 const LINEAGE_DEPTH = 4;
@@ -125,6 +126,7 @@ function ArtifactPage() {
       </div>
       <div class="artifact-side">
         <${Usage} version=${version} />
+        <${LinkToRegistry} version=${version} />
         <${Versions} versions=${versions} current=${version.version} />
       </div>
     </div>

@@ -40,7 +40,11 @@ function ProjectsPage() {
                 ${shown.map(
                   (p) => html`<tr key=${p.entity + "/" + p.name} data-project=${p.name}>
                     <td><a href=${`/${encodeURIComponent(p.entity)}/${encodeURIComponent(p.name)}`}>${p.name}</a></td>
-                    <td>${p.entity}</td>
+                    <td class="entity-cell">
+                      ${p.entity}
+                      <a class="entity-link" href=${`/${encodeURIComponent(p.entity)}/registry`}>registry</a>
+                      <a class="entity-link" href=${`/${encodeURIComponent(p.entity)}/automations`}>automations</a>
+                    </td>
                     <td class="num">${p.run_count}</td>
                     <td title=${fmtTime(p.last_activity)}>${fmtAgo(p.last_activity)}</td>
                     <td>${fmtTime(p.created_at)}</td>
