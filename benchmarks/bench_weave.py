@@ -7,6 +7,10 @@
   under each), timed from the first call until every call is in the store
   (``client.flush()``), then the time to read the root's first level
   (1,000 children) back.
+* Dataset: publish a 100,000-row ``weave.Dataset`` (rows to a stored table),
+  then read one 100-row page of it back through ``weave.ref(...).get()``.
+* Evaluation: a ``weave.Evaluation`` of 1,000 rows with 2 scorers and a trivial
+  model (about 4,000 traced calls), timed to the summary and until stored.
 
     python -m benchmarks.bench_weave [--quick]
 """
@@ -26,6 +30,8 @@ CALLS = 200_000
 QUICK_CALLS = 50_000
 MIDDLE, LEAVES = 1000, 99
 QUICK_MIDDLE = 200
+DATASET_ROWS = 100_000
+EVALUATION_ROWS = 1000
 
 
 def _init(folder: Path, project: str) -> Any:
@@ -121,12 +127,82 @@ def bench_trace_ingest(quick: bool) -> list[Result]:
     ]
 
 
+def bench_dataset(quick: bool) -> list[Result]:
+    """Publish a 100,000-row Dataset (embedded store) and read one page of it back."""
+    from heron import weave
+
+    n = 20_000 if quick else DATASET_ROWS
+    rows = [{"id": i, "question": f"what is {i} squared?", "answer": i * i} for i in range(n)]
+    tmp = Path(tempfile.mkdtemp(prefix="heron-bench-weave-"))
+    try:
+        client = _init(tmp, "dataset")
+        client.store()  # opened (and migrated) before the clock starts
+        start = time.perf_counter()
+        ref = weave.publish(weave.Dataset(name="bench", rows=rows))
+        published = time.perf_counter() - start
+        start = time.perf_counter()
+        dataset = ref.get()
+        page = dataset.rows[n // 2 : n // 2 + 100]
+        read = time.perf_counter() - start
+        weave.finish()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if page != rows[n // 2 : n // 2 + 100]:
+        raise RuntimeError("the page read back is not the rows published")
+    return [
+        Result(f"publish a {n:,}-row Dataset", published, "s", target=10.0),
+        Result(f"read a 100-row page of it ({n:,} rows)", read, "s", target=0.5),
+    ]
+
+
+def bench_evaluation(quick: bool) -> list[Result]:
+    """A 1,000-row weave.Evaluation with 2 scorers and a trivial sync model, until stored."""
+    import asyncio
+
+    from heron import weave
+
+    n = 200 if quick else EVALUATION_ROWS
+    rows = [{"question": str(i), "answer": str(i) if i % 3 else "x"} for i in range(n)]
+
+    @weave.op
+    def model(question: str) -> str:
+        return question
+
+    @weave.op
+    def exact(answer: str, output: str) -> dict[str, bool]:
+        return {"correct": answer == output}
+
+    @weave.op
+    def length(output: str) -> int:
+        return len(output)
+
+    tmp = Path(tempfile.mkdtemp(prefix="heron-bench-weave-"))
+    try:
+        client = _init(tmp, "evaluation")
+        client.store()
+        evaluation = weave.Evaluation(dataset=rows, scorers=[exact, length])
+        start = time.perf_counter()
+        summary = asyncio.run(evaluation.evaluate(model))
+        evaluated = time.perf_counter() - start
+        client.flush()
+        stored = time.perf_counter() - start
+        weave.finish()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if summary["exact"]["correct"]["true_count"] != sum(1 for i in range(n) if i % 3):
+        raise RuntimeError(f"the evaluation summary is wrong: {summary}")
+    return [
+        Result(f"evaluation of {n:,} rows x 2 scorers", evaluated, "s", target=10.0),
+        Result(f"evaluation of {n:,} rows x 2 scorers: in the store", stored, "s"),
+    ]
+
+
 def main(argv: list[str]) -> int:
     from benchmarks.run import table
 
     quick = "--quick" in argv
     results: list[Result] = []
-    for bench in (bench_op_overhead, bench_trace_ingest):
+    for bench in (bench_op_overhead, bench_trace_ingest, bench_dataset, bench_evaluation):
         print(f"running {bench.__name__} ...", file=sys.stderr, flush=True)
         results.extend(bench(quick))
     print(table(results))

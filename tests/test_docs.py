@@ -162,3 +162,4 @@ def test_readme_python_tour_runs(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert " 0.9 0.01" in out.stdout  # best run's max val/accuracy and its lr
+    assert "{'true_count': 1, 'true_fraction': 0.5}" in out.stdout  # the evaluation

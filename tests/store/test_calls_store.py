@@ -105,7 +105,13 @@ def test_filters_sort_and_pages(store: Store, entity: str) -> None:
         ({"op_name": ["x"]}, None, "unknown calls filter key 'op_name'"),
         ({"op_names": "x"}, None, "must be a list of strings"),
         ({"trace_roots_only": "yes"}, None, "trace_roots_only must be true or false"),
-        (None, [("latency", "asc")], "cannot sort calls by 'latency'"),
+        (None, [("cost", "asc")], "cannot sort calls by 'cost'"),
+        ({"statuses": ["done"]}, None, "statuses must be among success, error, running"),
+        ({"started_after": "today"}, None, "started_after must be a time in unix seconds"),
+        ({"attributes": ["env"]}, None, "the attributes filter must be a dict"),
+        ({"attributes": {"env": ["a"]}}, None, "attribute 'env' can be compared with a string"),
+        ({"attributes": {"a..b": 1}}, None, "invalid attribute key 'a..b'"),
+        ({"has_feedback": 1}, None, "has_feedback must be true or false"),
         (None, [("started_at", "up")], "sort direction must be 'asc' or 'desc'"),
     ],
 )
@@ -167,3 +173,69 @@ def test_a_whole_call_record_is_one_row(store: Store, entity: str) -> None:
     call = store.get_call(entity, PROJECT, "w")
     assert (call["op_name"], call["output"], call["ended_at"]) == ("short", "done", 1.5)
     assert call["summary"] == {"status_counts": {"success": 1, "error": 0}}
+
+
+def test_status_time_attribute_and_feedback_filters(store: Store, entity: str) -> None:
+    tree(store, entity)
+    running = start(11, "f", trace="t3", op_name="root")
+    running["attributes"] = {"env": "prod", "n": "1"}
+    store.apply_calls(entity, PROJECT, "log-1", [running])
+    tagged = start(1, "a", op_name="root")
+    tagged["attributes"] = {"env": "prod", "n": 1, "deep": {"k": "v"}, "flag": True}
+    store.apply_calls(entity, PROJECT, "log-2", [tagged])  # "a" exists: left as stored
+    assert store.get_call(entity, PROJECT, "a")["attributes"] == {}
+    store.apply_calls(entity, PROJECT, "log-3", [{**end(1, "a"), **tagged, "type": "call_end"}])
+
+    def found(**filter: Any) -> list[str]:
+        return ids(store.get_calls(entity, PROJECT, filter=filter))
+
+    assert found(statuses=["success"]) == ["a", "b", "c", "d"]
+    assert found(statuses=["error", "running"]) == ["e", "f"]
+    assert found(statuses=[]) == []
+    assert found(started_after=3, started_before=9) == ["c", "d"]
+    assert found(started_after=9.0) == ["e", "f"]
+    assert found(attributes={"env": "prod"}) == ["a", "f"]
+    assert found(attributes={"n": 1}) == ["a"]
+    assert found(attributes={"n": "1"}) == ["f"]
+    assert found(attributes={"deep.k": "v", "flag": True}) == ["a"]
+    assert found(attributes={"flag": False}) == []
+    assert found(attributes={"env": None}) == ["b", "c", "d", "e"]
+    assert found(attributes={"env": "prod"}, statuses=["running"]) == ["f"]
+
+    store.add_feedback(entity, PROJECT, "a", "wandb.reaction.1", {"emoji": "👍"})
+    store.add_feedback(entity, PROJECT, "a", "wandb.reaction.1", {"emoji": "👍"})
+    store.add_feedback(entity, PROJECT, "e", "wandb.reaction.1", {"emoji": "👎"})
+    store.add_feedback(entity, PROJECT, "b", "wandb.note.1", {"note": "slow", "emoji": "👍"})
+    assert found(has_feedback=True) == ["a", "b", "e"]
+    assert found(has_feedback=False) == ["c", "d", "f"]
+    assert found(reactions=["👍"]) == ["a"]  # a note's payload is not a reaction
+    assert found(reactions=["👍", "👎"], trace_roots_only=True) == ["a", "e"]
+    assert store.count_calls(entity, PROJECT, filter={"has_feedback": True}) == 3
+
+    counts = store.feedback_counts(entity, PROJECT, ["a", "b", "c", "nope"])
+    assert counts == {
+        "a": {"total": 2, "types": {"wandb.reaction.1": 2}, "reactions": {"👍": 2}},
+        "b": {"total": 1, "types": {"wandb.note.1": 1}, "reactions": {}},
+    }
+    assert store.feedback_counts(entity, PROJECT, []) == {}
+
+
+def test_latency_sort_and_counts_by_field(store: Store, entity: str) -> None:
+    tree(store, entity)
+    store.apply_calls(entity, PROJECT, "log-1", [start(11, "f", trace="t3", op_name="root")])
+    slowest = store.get_calls(entity, PROJECT, sort_by=[("latency", "desc")])
+    assert ids(slowest) == ["a", "b", "c", "d", "e", "f"]  # unended last, ties by id
+    fastest = store.get_calls(entity, PROJECT, sort_by=[("latency", "asc")])
+    assert ids(fastest) == ["c", "d", "e", "b", "a", "f"]
+
+    assert store.count_calls_by(entity, PROJECT, "op_name") == {"leaf": 2, "mid": 1, "root": 3}
+    roots = store.count_calls_by(entity, PROJECT, "op_name", filter={"trace_roots_only": True})
+    assert roots == {"root": 3}
+    children = store.count_calls_by(
+        entity, PROJECT, "parent_id", filter={"parent_ids": ["a", "b", "c"]}
+    )
+    assert children == {"a": 2, "b": 1}
+    assert store.count_calls_by(entity, PROJECT, "trace_id") == {"t1": 4, "t2": 1, "t3": 1}
+    assert store.count_calls_by(entity, "nothing-here", "op_name") == {}
+    with pytest.raises(UsageError, match="cannot count calls by 'inputs'"):
+        store.count_calls_by(entity, PROJECT, "inputs")

@@ -195,7 +195,10 @@ def check_link_alias(value: object) -> str:
 
 
 def check_rule(rule: object) -> dict[str, Any]:
-    """A promotion rule: ``{"metric": key, "op": one of RULE_OPS, "value": number}``."""
+    """A promotion rule: ``{"metric": key, "op": one of RULE_OPS, "value": number}``,
+    or an evaluation gate ``{"kind": "evaluation", "scorer": "accuracy.mean", "op", "value"}``."""
+    if isinstance(rule, dict) and rule.get("kind") == "evaluation":
+        return check_evaluation_rule(rule)
     if not isinstance(rule, dict) or set(rule) != {"metric", "op", "value"}:
         raise InvalidValueError(
             f"a promotion rule is {{'metric': 'val/accuracy', 'op': '>=', 'value': 0.95}},"
@@ -209,6 +212,64 @@ def check_rule(rule: object) -> dict[str, Any]:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise InvalidValueError(f"a promotion rule's value must be a finite number, not {value!r}")
     return {"metric": metric, "op": op, "value": value}
+
+
+EVALUATION_OP = "Evaluation.evaluate"
+"""The op whose finished calls are evaluations (see :mod:`heron.weave.evaluation`)."""
+ARTIFACT_ATTRIBUTE = "heron.artifact"
+"""The call attribute naming the artifact version an evaluation evaluated."""
+
+
+def check_evaluation_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """An evaluation gate: the newest evaluation of the version must have ``scorer`` op value."""
+    if set(rule) != {"kind", "scorer", "op", "value"}:
+        raise InvalidValueError(
+            "an evaluation rule is {'kind': 'evaluation', 'scorer': 'accuracy.mean',"
+            f" 'op': '>=', 'value': 0.9}}, not {rule!r}"
+        )
+    scorer, op, value = rule["scorer"], rule["op"], rule["value"]
+    if not isinstance(scorer, str) or not scorer.strip("."):
+        raise InvalidValueError(
+            "an evaluation rule's scorer is a path into the evaluation summary,"
+            " such as 'accuracy.mean' or 'correct.true_fraction'"
+        )
+    if op not in RULE_OPS:
+        raise InvalidValueError(f"a promotion rule's op must be one of {RULE_OPS}, not {op!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InvalidValueError(f"a promotion rule's value must be a finite number, not {value!r}")
+    return {"kind": "evaluation", "scorer": scorer, "op": op, "value": value}
+
+
+def artifact_names(version: ArtifactVersion) -> set[str]:
+    """What ``heron.artifact`` may say to name ``version``: with or without entity/project,
+    by version number or digest."""
+    full = f"{version.entity}/{version.project}/{version.name}"
+    short = f"{version.project}/{version.name}"
+    tags = (f"v{version.version}", version.digest)
+    return {f"{prefix}:{tag}" for prefix in (full, short, version.name) for tag in tags}
+
+
+def evaluation_refusal(
+    rule: dict[str, Any], alias: str, version_label: str, found: tuple[str, Any] | None
+) -> str | None:
+    """Why a version may not take ``alias`` under an evaluation rule; None when it passes.
+
+    ``found`` is ``(call id, summary)`` of the newest finished evaluation of
+    the version, or None when there is none.
+    """
+    want = f"an evaluation with {rule['scorer']!r} {rule['op']} {rule['value']}"
+    if found is None:
+        return (
+            f"alias {alias!r} requires {want}, but no finished evaluation of {version_label} was"
+            f" found (run it under weave.attributes({{{ARTIFACT_ATTRIBUTE!r}: {version_label!r}}}))"
+        )
+    call_id, summary = found
+    value = summary_value(summary, rule["scorer"]) if isinstance(summary, dict) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"alias {alias!r} requires {want}, but evaluation {call_id} has no such number"
+    if math.isnan(value) or not compare(float(value), rule["op"], float(rule["value"])):
+        return f"alias {alias!r} requires {want}, but evaluation {call_id} has {value}"
+    return None
 
 
 def compare(left: float, op: str, right: float) -> bool:
@@ -489,6 +550,20 @@ class CollectionHandle:
         """Gate ``alias``: a version may take it only if its logging run's summary passes."""
         self.info = self._store.set_alias_rule(
             *self._key(), alias, {"metric": metric, "op": op, "value": value}
+        )
+
+    def set_evaluation_rule(self, alias: str, scorer: str, op: str, value: float) -> None:
+        """Gate ``alias`` on the version's newest evaluation: its summary at ``scorer``
+        (``"accuracy.mean"``, ``"correct.true_fraction"``) must pass ``op value``.
+
+        An evaluation is the version's when it ran under
+        ``weave.attributes({"heron.artifact": "entity/project/name:v3"})`` or
+        evaluated a ``weave.Model`` whose ``artifact`` attribute says so.
+        """
+        self.info = self._store.set_alias_rule(
+            *self._key(),
+            alias,
+            {"kind": "evaluation", "scorer": scorer, "op": op, "value": value},
         )
 
     def remove_rule(self, alias: str) -> None:

@@ -19,8 +19,11 @@ or below it, in the same transaction as the writes, so retries and repeated
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator, Sequence
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, BinaryIO
+
+import orjson
 
 from heron.artifacts.entities import (
     ArtifactInfo,
@@ -51,8 +54,8 @@ from heron.entities import (
     Series,
     View,
 )
-from heron.errors import NotFoundError, UsageError
-from heron.records import Record
+from heron.errors import InvalidValueError, NotFoundError, UsageError
+from heron.records import Record, encode_nonfinite
 
 DEFAULT_BUCKETS = 1000
 OUTPUT_PAGE = 1000
@@ -65,6 +68,8 @@ MAX_CALLS_PAGE = 10_000
 """The most calls one HTTP request returns."""
 MAX_FEEDBACK_BYTES = 1 << 16
 """The largest feedback payload, as JSON."""
+MAX_COSTS_PAGE = 10_000
+"""The most LLM prices one HTTP request adds, returns or purges."""
 CALL_FIELDS = (
     "id",
     "trace_id",
@@ -80,6 +85,58 @@ CALL_FIELDS = (
     "ended_at",
 )
 """The keys of a call as the store returns it."""
+OBJECT_KINDS = ("object", "op")
+OBJECT_FIELDS = (
+    "object_id",
+    "digest",
+    "version_index",
+    "kind",
+    "base_object_class",
+    "val",
+    "created_at",
+    "is_latest",
+)
+"""The keys of a weave object version as the store returns it."""
+TABLE_FIELDS = ("digest", "row_count", "created_at")
+"""The keys of a weave row table as the store returns it."""
+TABLE_ROW_FIELDS = ("index", "digest", "val")
+"""The keys of a weave table row as the store returns it."""
+MAX_OBJECT_BYTES = 8 << 20
+"""The largest weave object ``val``, as canonical JSON (rows belong in tables)."""
+MAX_TABLE_PAGE = 10_000
+"""The most table rows one HTTP request returns."""
+MAX_TABLE_UPLOAD_BYTES = 16 << 20
+"""The largest body of a table-rows request; the HTTP client sends bigger tables in parts."""
+
+
+def canonical_json(value: Any) -> bytes:
+    """``value`` as canonical JSON: keys sorted, no spaces, NaN/±Inf as ``{"$f": ...}`` tags.
+
+    Weave object and table-row digests are the sha256 of these bytes
+    (:func:`json_digest`), computed alike by the SDK and the store, so the
+    same content always has the same digest. Raises InvalidValueError for
+    what is not JSON data (a key that is not a string, an int past 64 bits).
+    """
+    try:
+        data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        if b"null" in data:  # perhaps a NaN, which orjson writes as null
+            data = orjson.dumps(encode_nonfinite(value), option=orjson.OPT_SORT_KEYS)
+    except TypeError as exc:
+        raise InvalidValueError(f"not JSON data: {exc}") from None
+    return data
+
+
+def json_digest(data: bytes) -> str:
+    """The digest of canonical JSON bytes: their sha256, as 64 hex characters."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def table_digest(row_digests: Iterable[str]) -> str:
+    """The digest of a weave row table: the sha256 of its row digests in order."""
+    hasher = hashlib.sha256()
+    for digest in row_digests:
+        hasher.update(digest.encode())
+    return hasher.hexdigest()
 
 
 class BlobStore(abc.ABC):
@@ -456,18 +513,42 @@ class Store(abc.ABC):
         sort_by: Sequence[tuple[str, str]] | None = None,
         limit: int | None = None,
         offset: int = 0,
+        include_costs: bool = False,
     ) -> list[dict[str, Any]]:
         """A page of the project's calls, each a dict of :data:`CALL_FIELDS`.
 
         ``filter`` keys: ``op_names``, ``trace_ids``, ``parent_ids``,
         ``call_ids`` (lists of strings; a call matches when its field is in
-        the list) and ``trace_roots_only`` (bool: only calls without a
-        parent). ``sort_by`` is a list of ``(field, "asc"|"desc")`` over
-        ``started_at``, ``ended_at``, ``op_name``, ``id``; the default is
-        ``started_at`` ascending, ties broken by id. ``limit`` None means
+        the list), ``trace_roots_only`` (bool: only calls without a
+        parent), ``statuses`` (a list of ``success`` (ended without an
+        exception), ``error`` (has an exception), ``running`` (not ended)),
+        ``started_after`` / ``started_before`` (unix seconds; at or after,
+        strictly before), ``attributes`` (``{"dotted.key": value}``: the
+        attribute equals the string, number, bool, or is null/absent for
+        None; ``"1"`` does not match ``1``), ``has_feedback`` (bool) and
+        ``reactions`` (a list of emoji: calls with any of these reactions),
+        ``input_refs`` / ``output_refs`` (``weave:///`` URIs: calls whose
+        inputs / output hold one anywhere; ``NAME:*`` matches any version).
+        Keys combine with AND. ``sort_by`` is a list of ``(field,
+        "asc"|"desc")`` over ``started_at``, ``ended_at``, ``op_name``,
+        ``id``, ``latency`` (``ended_at - started_at``), unended calls last;
+        the default is ``started_at`` ascending, ties broken by id. ``limit`` None means
         every call (at most :data:`MAX_CALLS_PAGE` per HTTP request). Raises
         UsageError naming an unknown filter key, a bad value or sort field.
         An unknown project yields an empty list.
+
+        ``include_costs`` adds ``summary["weave"]["costs"]``: for each model
+        of ``summary["usage"]`` that has a price, its usage counts plus
+        ``prompt_tokens_total_cost``, ``completion_tokens_total_cost``, the
+        per-token prices and their units, ``effective_date`` (ISO 8601),
+        ``provider_id``, ``llm_id`` (the price's id), ``pricing_level``
+        (``project`` for a price from :meth:`add_costs`, ``default`` for
+        the built-in table of :mod:`heron.store.prices`) and
+        ``pricing_level_id``. The price is the one in force when the call
+        started: the project's newest price of the model with
+        ``effective_date`` at or before then, else the built-in one.
+        Prompt tokens are ``prompt_tokens`` or ``input_tokens``, completion
+        tokens ``completion_tokens`` or ``output_tokens``.
         """
 
     @abc.abstractmethod
@@ -477,7 +558,24 @@ class Store(abc.ABC):
         """How many calls :meth:`get_calls` would page through with this filter."""
 
     @abc.abstractmethod
-    def get_call(self, entity: str, project: str, call_id: str) -> dict[str, Any]:
+    def count_calls_by(
+        self, entity: str, project: str, field: str, *, filter: dict[str, Any] | None = None
+    ) -> dict[str, int]:
+        """How many calls matching ``filter`` hold each value of ``field``.
+
+        ``field`` is ``op_name`` (the ops of a project, for a filter menu),
+        ``parent_id`` (children per call: filter ``parent_ids`` to ask about
+        a page of calls) or ``trace_id``. Calls whose field is null are left
+        out; values come sorted. Raises UsageError for another field.
+
+        >>> store.count_calls_by("me", "chat", "op_name")   # doctest: +SKIP
+        {'answer': 12, 'retrieve': 36}
+        """
+
+    @abc.abstractmethod
+    def get_call(
+        self, entity: str, project: str, call_id: str, *, include_costs: bool = False
+    ) -> dict[str, Any]:
         """One call of the project (see :meth:`get_calls`); raises NotFoundError."""
 
     @abc.abstractmethod
@@ -505,8 +603,203 @@ class Store(abc.ABC):
         created_at``. An unknown call yields an empty list."""
 
     @abc.abstractmethod
+    def feedback_counts(
+        self, entity: str, project: str, call_ids: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        """The feedback on each of ``call_ids`` that has some, counted.
+
+        ``{call_id: {"total": n, "types": {feedback_type: n}, "reactions":
+        {emoji: n}}}``; calls without feedback (or unknown) are absent. For
+        a page of a calls table (at most :data:`MAX_CALLS_PAGE` ids per
+        HTTP request).
+        """
+
+    @abc.abstractmethod
     def purge_feedback(self, entity: str, project: str, feedback_id: str) -> bool:
         """Delete one feedback item of the project; False when there was none."""
+
+    # ------------------------------------------------------------------ LLM prices (weave)
+
+    @abc.abstractmethod
+    def add_costs(
+        self, entity: str, project: str, costs: Sequence[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Add per-token prices of LLMs to the project; return them as :meth:`query_costs` would.
+
+        Each cost is a dict of ``llm_id`` (1-256 characters, the model name
+        as usage records it, or a prefix of it: ``gpt-4o`` prices
+        ``gpt-4o-2024-08-06``), ``prompt_token_cost`` and
+        ``completion_token_cost`` (non-negative numbers, per token), and
+        optionally ``effective_date`` (Unix seconds; default now),
+        ``prompt_token_cost_unit`` / ``completion_token_cost_unit`` (default
+        ``USD``) and ``provider_id`` (default ``default``). A project price
+        overrides the built-in table from its effective date on (see
+        :meth:`get_calls`). The project is created if absent. UsageError
+        names a bad field; nothing is added then.
+        """
+
+    @abc.abstractmethod
+    def query_costs(
+        self,
+        entity: str,
+        project: str,
+        *,
+        llm_ids: Sequence[str] | None = None,
+        cost_ids: Sequence[str] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """The project's own prices (not the built-in table), optionally only these models or ids.
+
+        Dicts of ``id, llm_id, provider_id, prompt_token_cost,
+        completion_token_cost, prompt_token_cost_unit,
+        completion_token_cost_unit, effective_date, created_at`` (Unix
+        seconds), ordered by ``llm_id``, newest ``effective_date`` first.
+        ``limit`` None means all (at most :data:`MAX_COSTS_PAGE` per HTTP
+        request). An unknown project yields an empty list.
+        """
+
+    @abc.abstractmethod
+    def purge_costs(self, entity: str, project: str, cost_ids: Sequence[str]) -> int:
+        """Delete prices of the project by id; return how many went (unknown ids are ignored)."""
+
+    # ------------------------------------------------------------------ weave objects and tables
+
+    @abc.abstractmethod
+    def create_object(
+        self,
+        entity: str,
+        project: str,
+        name: str,
+        val: Any,
+        *,
+        kind: str = "object",
+        base_object_class: str | None = None,
+    ) -> dict[str, Any]:
+        """Store a version of the weave object (or op) ``name``; return it (:data:`OBJECT_FIELDS`).
+
+        The digest is :func:`json_digest` of :func:`canonical_json` of ``val``,
+        so storing the same content again returns the version already stored
+        (undeleted if it was deleted) and changes nothing; new content becomes
+        the next version (``version_index`` 0, 1, …, never reused). ``kind``
+        is ``object`` or ``op``: ops and objects version separately, so both
+        may use one name. ``name`` is 1-128 letters, digits, ``-``, ``_`` or
+        ``.``, starting with a letter, digit or ``_``; ``base_object_class``
+        (``Model``, ``Dataset``…) at most 128 characters. The project is
+        created if absent. Raises InvalidValueError for a ``val`` that is not
+        JSON data or is larger than :data:`MAX_OBJECT_BYTES`, UsageError for
+        a bad name or kind.
+
+        >>> store.create_object("me", "chat", "prompt", {"text": "hi"})["version_index"]
+        0
+        """
+
+    @abc.abstractmethod
+    def get_object(
+        self, entity: str, project: str, name: str, version: str = "latest", *, kind: str = "object"
+    ) -> dict[str, Any]:
+        """One version of an object: ``version`` is ``latest``, ``v<N>`` or a 64-hex digest.
+
+        ``latest`` is the highest version not deleted. Raises NotFoundError for
+        an unknown project, name or version, or a deleted version; UsageError
+        for a ``version`` of another form.
+        """
+
+    @abc.abstractmethod
+    def list_objects(
+        self,
+        entity: str,
+        project: str,
+        *,
+        kind: str | None = None,
+        base_object_classes: Sequence[str] | None = None,
+        latest_only: bool = True,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """The project's object versions that are not deleted, by name then version.
+
+        ``kind`` (``object``/``op``) and ``base_object_classes`` filter;
+        ``latest_only`` keeps each name's latest version. Objects come before
+        ops of the same name. An unknown project yields an empty list.
+        """
+
+    @abc.abstractmethod
+    def list_object_versions(
+        self, entity: str, project: str, name: str, *, kind: str = "object"
+    ) -> list[dict[str, Any]]:
+        """Every version of ``name`` not deleted, oldest first (empty when there is none)."""
+
+    @abc.abstractmethod
+    def delete_object_version(
+        self, entity: str, project: str, name: str, version: str, *, kind: str = "object"
+    ) -> dict[str, Any]:
+        """Mark one version deleted (``version`` as for :meth:`get_object`); return it.
+
+        Reads no longer find it and ``latest`` moves to the highest version
+        left; storing the same content again brings it back under its old
+        index. Raises NotFoundError for an unknown or already deleted version.
+        """
+
+    @abc.abstractmethod
+    def create_table(
+        self, entity: str, project: str, rows: Sequence[Any], *, base: str | None = None
+    ) -> dict[str, Any]:
+        """Store an immutable row table; return it (:data:`TABLE_FIELDS`).
+
+        The table holds the rows of table ``base`` (when given) followed by
+        ``rows`` (JSON values, usually dicts). Each row's digest is
+        :func:`json_digest` of its :func:`canonical_json`, the table's digest
+        the sha256 of its row digests in order, so the same rows make the
+        same table, stored once. 100,000 rows in one call is fine: they go in
+        as one batch (the HTTP client uploads them in parts of at most
+        :data:`MAX_TABLE_UPLOAD_BYTES`, see :meth:`stage_table_rows`). Raises
+        NotFoundError for an unknown ``base``, InvalidValueError for a row
+        that is not JSON data.
+        """
+
+    @abc.abstractmethod
+    def stage_table_rows(
+        self, entity: str, project: str, upload_id: str, start: int, rows: Sequence[Any]
+    ) -> int:
+        """Stage part of a table upload: ``rows`` become rows ``start``, ``start + 1``, ….
+
+        ``upload_id`` is 32 hex characters the uploader chose; re-sending a
+        part (a retry) is harmless. Nothing is readable until
+        :meth:`commit_table`. Returns how many rows the upload holds so far.
+        """
+
+    @abc.abstractmethod
+    def commit_table(
+        self,
+        entity: str,
+        project: str,
+        upload_id: str,
+        row_count: int,
+        *,
+        base: str | None = None,
+    ) -> dict[str, Any]:
+        """Turn a staged upload of rows ``0 .. row_count - 1`` into a table (as
+        :meth:`create_table` with those rows would); return the table.
+
+        The staged rows are used up. Raises UsageError when rows are missing
+        (naming how many were staged) and NotFoundError for an unknown
+        ``base``.
+        """
+
+    @abc.abstractmethod
+    def get_table(self, entity: str, project: str, digest: str) -> dict[str, Any]:
+        """A table by digest (:data:`TABLE_FIELDS`); raises NotFoundError."""
+
+    @abc.abstractmethod
+    def table_rows(
+        self, entity: str, project: str, digest: str, *, offset: int = 0, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Rows ``offset ..`` of a table in order, each ``{"index", "digest", "val"}``.
+
+        ``limit`` None means to the end (at most :data:`MAX_TABLE_PAGE` per
+        HTTP request). Raises NotFoundError for an unknown table.
+        """
 
     # ------------------------------------------------------------------ artifacts
 
@@ -788,8 +1081,13 @@ class Store(abc.ABC):
         """Set (or with None remove) the promotion rule of ``alias``; return the collection.
 
         A rule is ``{"metric": summary key, "op": ">=" …, "value": number}``
-        (see :func:`heron.artifacts.registry.check_rule`). The version that
-        holds the alias now is not re-checked.
+        (see :func:`heron.artifacts.registry.check_rule`), or an evaluation
+        gate ``{"kind": "evaluation", "scorer": "accuracy.mean", "op", "value"}``:
+        the newest finished, successful ``Evaluation.evaluate`` call in the
+        source version's project whose ``heron.artifact`` attribute names the
+        version (``entity/project/name:v3``, ``name:v3``, or by digest) must
+        have that summary path pass. The version that holds the alias now is
+        not re-checked.
         """
 
     @abc.abstractmethod
@@ -832,12 +1130,15 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def list_deliveries(
-        self, entity: str, automation_id: int, *, limit: int = 100
+        self, entity: str, automation_id: int, *, limit: int = 100, before: int | None = None
     ) -> list[Delivery]:
         """An automation's deliveries, newest first; NotFoundError for an unknown automation.
 
-        Deliveries run on a background worker, never in the request that
-        caused the event; pending ones survive a restart.
+        ``before`` (a delivery id) pages back: only deliveries older than it,
+        so the next page starts after the last id of this one, and new
+        deliveries arriving meanwhile do not shift it. Deliveries run on a
+        background worker, never in the request that caused the event;
+        pending ones survive a restart.
         """
 
     def close(self) -> None:  # noqa: B027 - optional hook

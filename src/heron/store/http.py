@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import secrets
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -61,6 +62,7 @@ from heron.entities import (
 from heron.errors import (
     ConflictError,
     HeronError,
+    InvalidValueError,
     NotFoundError,
     StoreError,
     StoreUnavailableError,
@@ -69,7 +71,16 @@ from heron.errors import (
 )
 from heron.records import Record, decode_value, dumps_faithful
 from heron.settings import Settings
-from heron.store.base import DEFAULT_BUCKETS, MAX_CALLS_PAGE, OUTPUT_PAGE, BlobStore, Store
+from heron.store.base import (
+    DEFAULT_BUCKETS,
+    MAX_CALLS_PAGE,
+    MAX_COSTS_PAGE,
+    MAX_TABLE_PAGE,
+    MAX_TABLE_UPLOAD_BYTES,
+    OUTPUT_PAGE,
+    BlobStore,
+    Store,
+)
 from heron.store.blobs import check_sha256, file_digest
 
 T = TypeVar("T")
@@ -95,6 +106,14 @@ def _dumps(value: Any) -> bytes:
     return data if b"null" not in data else dumps_faithful(value)
 
 
+def _json_data(value: Any, what: str) -> bytes:
+    """:func:`_dumps`, with InvalidValueError naming ``what`` for a value that is not JSON."""
+    try:
+        return _dumps(value)
+    except TypeError as exc:
+        raise InvalidValueError(f"{what} is not JSON data: {exc}") from None
+
+
 def _loads(content: bytes) -> Any:
     value = orjson.loads(content)
     return decode_value(value) if b'"$f"' in content else value
@@ -112,6 +131,9 @@ class HttpStore(Store):
     ``settings.api_key`` is set. ``transport`` swaps the network for another
     httpx transport (e.g. an in-process ASGI app in tests).
     """
+
+    table_part_bytes = MAX_TABLE_UPLOAD_BYTES - 1024
+    """The most bytes of rows :meth:`create_table` sends per request."""
 
     def __init__(
         self,
@@ -561,6 +583,7 @@ class HttpStore(Store):
         sort_by: Sequence[tuple[str, str]] | None = None,
         limit: int | None = None,
         offset: int = 0,
+        include_costs: bool = False,
     ) -> list[dict[str, Any]]:
         if (limit is not None and limit < 0) or offset < 0:
             raise UsageError("limit and offset must not be negative")
@@ -575,6 +598,8 @@ class HttpStore(Store):
                 "limit": page,
                 "offset": offset + len(found),
             }
+            if include_costs:
+                body["include_costs"] = True
             got = self._json("POST", path, content=_dumps(body))["calls"]
             found.extend(got)
             if len(got) < page or (limit is not None and len(found) >= limit):
@@ -586,11 +611,19 @@ class HttpStore(Store):
         path = f"{_project_path(entity, project)}/calls/count"
         return int(self._json("POST", path, content=_dumps({"filter": filter}))["count"])
 
-    def get_call(self, entity: str, project: str, call_id: str) -> dict[str, Any]:
-        return cast(
-            dict[str, Any],
-            self._json("GET", f"{_project_path(entity, project)}/calls/{_segment(call_id)}"),
-        )
+    def count_calls_by(
+        self, entity: str, project: str, field: str, *, filter: dict[str, Any] | None = None
+    ) -> dict[str, int]:
+        path = f"{_project_path(entity, project)}/calls/count-by"
+        body = _dumps({"field": field, "filter": filter})
+        return dict(self._json("POST", path, content=body)["counts"])
+
+    def get_call(
+        self, entity: str, project: str, call_id: str, *, include_costs: bool = False
+    ) -> dict[str, Any]:
+        path = f"{_project_path(entity, project)}/calls/{_segment(call_id)}"
+        params = {"include_costs": "true"} if include_costs else None
+        return cast(dict[str, Any], self._json("GET", path, params=params))
 
     def delete_calls(self, entity: str, project: str, call_ids: Sequence[str]) -> int:
         if isinstance(call_ids, str):
@@ -613,9 +646,191 @@ class HttpStore(Store):
         path = f"{_project_path(entity, project)}/calls/{_segment(call_id)}/feedback"
         return list(self._json("GET", path)["feedback"])
 
+    def feedback_counts(
+        self, entity: str, project: str, call_ids: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        if isinstance(call_ids, str):
+            raise UsageError("call_ids must be a list of strings, not one string")
+        ids, counts = list(call_ids), {}
+        path = f"{_project_path(entity, project)}/calls/feedback-counts"
+        for i in range(0, len(ids), MAX_CALLS_PAGE):
+            body = _dumps({"call_ids": ids[i : i + MAX_CALLS_PAGE]})
+            counts.update(self._json("POST", path, content=body)["counts"])
+        return counts
+
     def purge_feedback(self, entity: str, project: str, feedback_id: str) -> bool:
         path = f"{_project_path(entity, project)}/feedback/{_segment(feedback_id)}"
         return bool(self._json("DELETE", path)["purged"])
+
+    # ------------------------------------------------------------------ weave objects and tables
+
+    def create_object(
+        self,
+        entity: str,
+        project: str,
+        name: str,
+        val: Any,
+        *,
+        kind: str = "object",
+        base_object_class: str | None = None,
+    ) -> dict[str, Any]:
+        body = {"name": name, "val": val, "kind": kind, "base_object_class": base_object_class}
+        path = f"{_project_path(entity, project)}/objects"
+        content = _json_data(body, f"the value of {kind} {name!r}")
+        return cast(dict[str, Any], self._json("POST", path, content=content))
+
+    def get_object(
+        self, entity: str, project: str, name: str, version: str = "latest", *, kind: str = "object"
+    ) -> dict[str, Any]:
+        path = f"{_object_path(entity, project, kind, name)}/{_segment(version)}"
+        return cast(dict[str, Any], self._json("GET", path))
+
+    def list_objects(
+        self,
+        entity: str,
+        project: str,
+        *,
+        kind: str | None = None,
+        base_object_classes: Sequence[str] | None = None,
+        latest_only: bool = True,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        classes = None
+        if base_object_classes is not None:
+            classes = _strings(base_object_classes, "base_object_classes")
+            if not classes:
+                return []
+        params = _params(
+            kind=kind,
+            base_object_class=classes,
+            latest_only="true" if latest_only else "false",
+            limit=limit,
+            offset=offset,
+        )
+        path = f"{_project_path(entity, project)}/objects"
+        return list(self._json("GET", path, params=params)["objects"])
+
+    def list_object_versions(
+        self, entity: str, project: str, name: str, *, kind: str = "object"
+    ) -> list[dict[str, Any]]:
+        return list(self._json("GET", _object_path(entity, project, kind, name))["versions"])
+
+    def delete_object_version(
+        self, entity: str, project: str, name: str, version: str, *, kind: str = "object"
+    ) -> dict[str, Any]:
+        path = f"{_object_path(entity, project, kind, name)}/{_segment(version)}"
+        return cast(dict[str, Any], self._json("DELETE", path))
+
+    def create_table(
+        self, entity: str, project: str, rows: Sequence[Any], *, base: str | None = None
+    ) -> dict[str, Any]:
+        """One request, or for a body past :data:`MAX_TABLE_UPLOAD_BYTES` an upload in parts."""
+        if isinstance(rows, (str, bytes, dict)) or not isinstance(rows, Sequence):
+            raise UsageError(f"rows must be a list of JSON values, not {type(rows).__name__}")
+        encoded = [_json_data(row, f"table row {i}") for i, row in enumerate(rows)]
+        tables = f"{_project_path(entity, project)}/weave-tables"
+        limit = self.table_part_bytes
+        if sum(len(part) + 1 for part in encoded) <= limit:
+            body = b'{"base":' + _dumps(base) + b',"rows":[' + b",".join(encoded) + b"]}"
+            return cast(dict[str, Any], self._json("POST", tables, content=body))
+        upload = f"{tables}/uploads/{secrets.token_hex(16)}"
+        start = 0
+        while start < len(encoded):
+            end, size = start, 0
+            while end < len(encoded) and (end == start or size + len(encoded[end]) + 1 <= limit):
+                size += len(encoded[end]) + 1
+                end += 1
+            body = b'{"start":%d,"rows":[' % start + b",".join(encoded[start:end]) + b"]}"
+            self._json("POST", f"{upload}/rows", content=body)
+            start = end
+        body = _dumps({"row_count": len(encoded), "base": base})
+        return cast(dict[str, Any], self._json("POST", f"{upload}/commit", content=body))
+
+    def stage_table_rows(
+        self, entity: str, project: str, upload_id: str, start: int, rows: Sequence[Any]
+    ) -> int:
+        path = f"{_project_path(entity, project)}/weave-tables/uploads/{_segment(upload_id)}/rows"
+        body = _dumps({"start": start, "rows": list(rows)})
+        return int(self._json("POST", path, content=body)["staged"])
+
+    def commit_table(
+        self,
+        entity: str,
+        project: str,
+        upload_id: str,
+        row_count: int,
+        *,
+        base: str | None = None,
+    ) -> dict[str, Any]:
+        path = f"{_project_path(entity, project)}/weave-tables/uploads/{_segment(upload_id)}"
+        body = _dumps({"row_count": row_count, "base": base})
+        return cast(dict[str, Any], self._json("POST", f"{path}/commit", content=body))
+
+    def get_table(self, entity: str, project: str, digest: str) -> dict[str, Any]:
+        path = f"{_project_path(entity, project)}/weave-tables/{_segment(digest)}"
+        return cast(dict[str, Any], self._json("GET", path))
+
+    def table_rows(
+        self, entity: str, project: str, digest: str, *, offset: int = 0, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        if (limit is not None and limit < 0) or offset < 0:
+            raise UsageError("limit and offset must not be negative")
+        path = f"{_project_path(entity, project)}/weave-tables/{_segment(digest)}/rows"
+        found: list[dict[str, Any]] = []
+        while True:
+            page = MAX_TABLE_PAGE if limit is None else min(limit - len(found), MAX_TABLE_PAGE)
+            params = {"offset": offset + len(found), "limit": page}
+            got = self._json("GET", path, params=params)["rows"]
+            found.extend(got)
+            if len(got) < page or (limit is not None and len(found) >= limit):
+                return found
+
+    # ------------------------------------------------------------------ LLM prices (weave)
+
+    def add_costs(
+        self, entity: str, project: str, costs: Sequence[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        if isinstance(costs, dict) or not isinstance(costs, Sequence):
+            raise UsageError("costs must be a list of cost dicts")
+        path = f"{_project_path(entity, project)}/costs"
+        added: list[dict[str, Any]] = []
+        for i in range(0, len(costs), MAX_COSTS_PAGE):
+            body = _dumps({"costs": list(costs[i : i + MAX_COSTS_PAGE])})
+            added.extend(self._json("POST", path, content=body)["costs"])
+        return added
+
+    def query_costs(
+        self,
+        entity: str,
+        project: str,
+        *,
+        llm_ids: Sequence[str] | None = None,
+        cost_ids: Sequence[str] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        if (limit is not None and limit < 0) or offset < 0:
+            raise UsageError("limit and offset must not be negative")
+        path = f"{_project_path(entity, project)}/costs/query"
+        llms = None if llm_ids is None else _strings(llm_ids, "llm_ids")
+        ids = None if cost_ids is None else _strings(cost_ids, "cost_ids")
+        found: list[dict[str, Any]] = []
+        while True:
+            page = MAX_COSTS_PAGE if limit is None else min(limit - len(found), MAX_COSTS_PAGE)
+            body = {"llm_ids": llms, "cost_ids": ids, "limit": page, "offset": offset + len(found)}
+            got = self._json("POST", path, content=_dumps(body))["costs"]
+            found.extend(got)
+            if len(got) < page or (limit is not None and len(found) >= limit):
+                return found
+
+    def purge_costs(self, entity: str, project: str, cost_ids: Sequence[str]) -> int:
+        ids, purged = _strings(cost_ids, "cost_ids"), 0
+        path = f"{_project_path(entity, project)}/costs/purge"
+        for i in range(0, len(ids), MAX_COSTS_PAGE):
+            body = _dumps({"cost_ids": ids[i : i + MAX_COSTS_PAGE]})
+            purged += int(self._json("POST", path, content=body)["purged"])
+        return purged
 
     # ------------------------------------------------------------------ registry
 
@@ -783,10 +998,13 @@ class HttpStore(Store):
         self._send("DELETE", f"{_automations_path(entity)}/{int(automation_id)}")
 
     def list_deliveries(
-        self, entity: str, automation_id: int, *, limit: int = 100
+        self, entity: str, automation_id: int, *, limit: int = 100, before: int | None = None
     ) -> list[Delivery]:
         path = f"{_automations_path(entity)}/{int(automation_id)}/deliveries"
-        data = self._json("GET", path, params={"limit": limit})
+        params: dict[str, Any] = {"limit": limit}
+        if before is not None:
+            params["before"] = before
+        data = self._json("GET", path, params=params)
         return [Delivery.from_dict(d) for d in data["deliveries"]]
 
     def close(self) -> None:
@@ -966,6 +1184,10 @@ def _run_path(run: RunKey) -> str:
 
 def _project_path(entity: str, project: str) -> str:
     return f"/projects/{_segment(entity)}/{_segment(project)}"
+
+
+def _object_path(entity: str, project: str, kind: str, name: str) -> str:
+    return f"{_project_path(entity, project)}/objects/{_segment(kind)}/{_segment(name)}/versions"
 
 
 def _registries_path(entity: str) -> str:

@@ -22,6 +22,7 @@ import atexit
 import itertools
 import logging
 import os
+import queue
 import secrets
 import socket
 import threading
@@ -40,6 +41,7 @@ from heron.weave.call import Call, Feedback
 
 if TYPE_CHECKING:
     from heron.store.base import Store
+    from heron.weave.costs import Cost, CostCreateRes
     from heron.weave.query import CallsIter
 
 log = logging.getLogger("heron")
@@ -91,6 +93,11 @@ class WeaveClient:
         self._put_count = 0
         self._errors = 0
         self._finished = False
+        self._published: set[tuple[str, str, str]] = set()
+        """(kind, name, digest) of what this client stored or queued for the publisher."""
+        self._publish_lock = threading.Lock()
+        self._publishes: queue.Queue[Callable[[], None] | None] | None = None
+        self._publish_error: BaseException | None = None
         self._queue: RecordQueue | None = None
         self._writer: LogWriter | None = None
         self._sender: Sender | None = None
@@ -205,6 +212,51 @@ class WeaveClient:
         if self._errors == 1 or self._errors % _LOG_ERRORS_EVERY == 0:
             log.error("heron: %s (%d tracing errors so far): %s", what, self._errors, exc)
 
+    def _publish_later(self, task: Callable[[], None]) -> None:
+        """Run ``task`` (store writes of versions a call refers to) on the publisher thread.
+
+        Calls name object and op versions by digest, known before they are
+        stored, so the traced code never waits for the store; :meth:`flush`
+        waits for the publisher too.
+        """
+        if self._finished:
+            return
+        with self._publish_lock:
+            if self._publishes is None:
+                self._publishes = queue.Queue()
+                threading.Thread(
+                    target=self._run_publishes,
+                    args=(self._publishes,),
+                    name="heron-weave-publish",
+                    daemon=True,
+                ).start()
+        self._publishes.put(task)
+
+    def _run_publishes(self, tasks: queue.Queue[Callable[[], None] | None]) -> None:
+        while True:
+            task = tasks.get()
+            try:
+                if task is None:
+                    return
+                task()
+            except Exception as exc:
+                self._publish_error = exc
+                self._errors += 1
+                log.error("heron: could not publish an object a call refers to: %s", exc)
+            finally:
+                tasks.task_done()
+
+    def _wait_publishes(self, deadline: float) -> bool:
+        tasks = self._publishes
+        while tasks is not None and tasks.unfinished_tasks:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(_FLUSH_POLL)
+        error, self._publish_error = self._publish_error, None
+        if error is not None and "PYTEST_CURRENT_TEST" in os.environ:
+            raise error
+        return True
+
     def store(self) -> Store:
         """The store this client sends to and reads from (opened on first use)."""
         with self._store_lock:
@@ -216,11 +268,13 @@ class WeaveClient:
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every call so far is in the store (or the log, offline); True if so."""
+        deadline = time.monotonic() + (self.settings.finish_timeout if timeout is None else timeout)
+        if not self._wait_publishes(deadline):
+            return False
         writer, queue = self._writer, self._queue
         if writer is None or queue is None:
             return True
         self._write_pending()
-        deadline = time.monotonic() + (self.settings.finish_timeout if timeout is None else timeout)
         target = self._put_count
         while writer.seq + writer.dropped < target and writer.is_alive():
             queue.wake.set()
@@ -253,6 +307,11 @@ class WeaveClient:
         self._stop_starts.set()
         self._write_pending()  # calls still running at the end are stored as started
         self._finished = True
+        if self._publishes is not None:
+            limit = self.settings.finish_timeout if timeout is None else timeout
+            if not self._wait_publishes(time.monotonic() + limit):
+                log.warning("heron: objects that calls refer to were not all stored in time")
+            self._publishes.put(None)
         if active is self:
             active = None
         writer = self._writer
@@ -292,7 +351,7 @@ class WeaveClient:
     # ---------------------------------------------------------------- queries
 
     def _read_store(self) -> Store:
-        if self._put_count:
+        if self._put_count or self._publishes is not None:
             self.flush()
         return self.store()
 
@@ -304,24 +363,38 @@ class WeaveClient:
         limit: int | None = None,
         offset: int = 0,
         page_size: int = 1000,
+        include_costs: bool = False,
     ) -> CallsIter:
         """The project's calls matching ``filter``, lazily paged (see :class:`CallsIter`).
 
         ``filter`` keys: ``op_names``, ``trace_ids``, ``parent_ids``,
-        ``call_ids``, ``trace_roots_only``; ``sort_by`` a list of
+        ``call_ids``, ``trace_roots_only``, ``input_refs`` and ``output_refs``
+        (calls holding these ``weave:///`` refs; see docs/weave.md) and
+        those of :meth:`heron.store.base.Store.get_calls`; ``sort_by`` a list of
         ``(field, "asc"|"desc")`` or ``{"field": ..., "direction": ...}``.
-        A bad filter raises UsageError at once.
+        A bad filter raises UsageError at once. ``include_costs`` adds
+        ``summary["weave"]["costs"]`` per model (see :meth:`add_cost`).
         """
         from heron.store.sql.calls import check_filter, check_sort
         from heron.weave.query import CallsIter
 
         check_filter(filter)
         order = check_sort(sort_by)
-        return CallsIter(self, filter or {}, order, limit=limit, offset=offset, page_size=page_size)
+        return CallsIter(
+            self,
+            filter or {},
+            order,
+            limit=limit,
+            offset=offset,
+            page_size=page_size,
+            include_costs=include_costs,
+        )
 
-    def get_call(self, call_id: str) -> Call:
+    def get_call(self, call_id: str, include_costs: bool = False) -> Call:
         """One call by id; raises NotFoundError."""
-        row = self._read_store().get_call(self.entity, self.project, call_id)
+        row = self._read_store().get_call(
+            self.entity, self.project, call_id, include_costs=include_costs
+        )
         return Call.from_dict(row, client=self)
 
     def delete_calls(self, call_ids: Sequence[str]) -> int:
@@ -343,6 +416,73 @@ class WeaveClient:
     def _purge_feedback(self, feedback_id: str) -> bool:
         return self.store().purge_feedback(self.entity, self.project, feedback_id)
 
+    # ---------------------------------------------------------------- LLM prices
+
+    def add_cost(
+        self,
+        llm_id: str,
+        prompt_token_cost: float,
+        completion_token_cost: float,
+        effective_date: Any = None,
+        prompt_token_cost_unit: str | None = "USD",
+        completion_token_cost_unit: str | None = "USD",
+        provider_id: str | None = "default",
+    ) -> CostCreateRes:
+        """Price ``llm_id`` for this project, per token, from ``effective_date`` (default now).
+
+        Overrides the built-in price table for calls that start from then on
+        (see ``get_calls(include_costs=True)``). ``effective_date``: a
+        datetime (naive means UTC), a date, an ISO string or Unix seconds.
+
+        >>> client.add_cost("my-llm", 1e-6, 3e-6, effective_date=date(2025, 1, 1))  # doctest: +SKIP
+        CostCreateRes(ids=[('my-llm', '...')])
+        """
+        from heron.weave.costs import CostCreateRes, to_seconds
+
+        cost = {
+            "llm_id": llm_id,
+            "prompt_token_cost": prompt_token_cost,
+            "completion_token_cost": completion_token_cost,
+            "effective_date": to_seconds(effective_date),
+            "prompt_token_cost_unit": prompt_token_cost_unit,
+            "completion_token_cost_unit": completion_token_cost_unit,
+            "provider_id": provider_id,
+        }
+        added = self.store().add_costs(self.entity, self.project, [cost])
+        return CostCreateRes(ids=[(row["llm_id"], row["id"]) for row in added])
+
+    def query_costs(
+        self,
+        query: str | None = None,
+        llm_ids: Sequence[str] | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> list[Cost]:
+        """This project's prices (not the built-in table): one by id (``query``), or by model.
+
+        >>> client.query_costs(llm_ids=["my-llm"])   # doctest: +SKIP
+        """
+        from heron.weave.costs import Cost
+
+        if query is not None and not isinstance(query, str):
+            raise UsageError("query_costs(query=...) takes a cost id; filter models with llm_ids")
+        if isinstance(llm_ids, str):
+            raise UsageError("llm_ids must be a list of model names, not one string")
+        rows = self.store().query_costs(
+            self.entity,
+            self.project,
+            llm_ids=None if llm_ids is None else list(llm_ids),
+            cost_ids=None if query is None else [query],
+            limit=limit,
+            offset=offset,
+        )
+        return [Cost.from_dict(row) for row in rows]
+
+    def purge_costs(self, ids: Sequence[str] | str) -> None:
+        """Delete this project's prices by id (one id or a list); unknown ids are ignored."""
+        cost_ids = [ids] if isinstance(ids, str) else list(ids)
+        self.store().purge_costs(self.entity, self.project, cost_ids)
+
 
 def _weave_disabled() -> bool:
     return os.environ.get("WEAVE_DISABLED", "").strip().lower() in ("1", "true", "yes", "on")
@@ -360,9 +500,11 @@ def init(
     """Start tracing ops into ``project_name`` (``"project"`` or ``"entity/project"``).
 
     A second ``init`` finishes the previous client first. ``settings`` are
-    Heron's (default: from the environment). LLM client integrations, which
-    ``autopatch_settings`` will switch, are not built yet; it is accepted and
-    ignored.
+    Heron's (default: from the environment). The OpenAI and Anthropic
+    clients are traced (now, or when imported later) unless
+    ``autopatch_settings`` says otherwise: ``{"openai": {"enabled": False}}``,
+    ``{"disable_autopatch": True}``, or per integration ``{"op_settings":
+    {...}}`` (see :mod:`heron.weave.integrations`).
 
     >>> client = weave.init("chatbot")   # doctest: +SKIP
     """
@@ -381,6 +523,9 @@ def init(
         raise UsageError(
             f"invalid project name {project_name!r}: use 'project' or 'entity/project'"
         )
+    from heron.weave.integrations.settings import parse_autopatch
+
+    parse_autopatch(autopatch_settings)  # a bad setting raises before anything changes
     if active is not None:
         active.finish()
     client = WeaveClient(
@@ -392,6 +537,9 @@ def init(
         attributes=attributes,
     )
     if client.tracing:
+        from heron.weave.integrations import autopatch
+
+        autopatch(autopatch_settings)
         active = client
     return client
 

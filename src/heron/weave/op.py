@@ -64,6 +64,8 @@ class Op:
         self.postprocess_output = postprocess_output
         self.tracing_sample_rate = float(rate)
         self.accumulator = accumulator
+        self._versioned_for: Any = None
+        """The client this op's version (its source) was published to."""
         functools.update_wrapper(self, fn)
         self._signature(fn)
         if inspect.isasyncgenfunction(fn):
@@ -312,6 +314,8 @@ class Op:
                 trace_id, parent_id = call_id, None
             else:
                 trace_id, parent_id = parent.trace_id, parent.id  # type: ignore[union-attr]
+            if self._versioned_for is not client:
+                self._version_for(client)
             inputs = self._inputs(args, kwargs)
             if self.postprocess_inputs is not None:
                 inputs = self.postprocess_inputs(inputs)
@@ -353,6 +357,22 @@ class Op:
         except Exception as exc:
             client._internal_error(f"could not start a call of {self.name}", exc)
             return None
+
+    def _version_for(self, client: _state.WeaveClient) -> None:
+        """Publish this op's version (its captured source) once per client, off this thread."""
+        self._versioned_for = client
+        try:
+            from heron.weave.objects import publish_op_later
+
+            publish_op_later(client, self)
+        except Exception as exc:
+            client._internal_error(f"could not version the op {self.name}", exc)
+
+    def _heron_ref_uri(self) -> str | None:
+        """An op passed as a value is stored in calls as its version's ref URI."""
+        from heron.weave.objects import op_uri
+
+        return op_uri(self)
 
     def _inputs(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         names = self._positional
@@ -433,6 +453,9 @@ class BoundOp:
     @property
     def name(self) -> str:
         return self.op.name
+
+    def _heron_ref_uri(self) -> str | None:
+        return self.op._heron_ref_uri()
 
     def __repr__(self) -> str:
         return f"<bound weave.op {self.op.name} of {self.instance!r}>"

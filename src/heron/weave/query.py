@@ -30,6 +30,7 @@ class CallsIter:
         limit: int | None,
         offset: int,
         page_size: int,
+        include_costs: bool = False,
     ) -> None:
         for name, value in (("limit", limit), ("offset", offset), ("page_size", page_size)):
             if value is not None and (
@@ -44,6 +45,7 @@ class CallsIter:
         self._limit = limit
         self._offset = offset
         self._page_size = page_size
+        self._include_costs = include_costs
 
     def _page(self, offset: int, limit: int) -> list[Call]:
         store = self._client._read_store()
@@ -54,6 +56,7 @@ class CallsIter:
             sort_by=self._sort_by,
             limit=limit,
             offset=offset,
+            include_costs=self._include_costs,
         )
         return [Call.from_dict(row, client=self._client) for row in rows]
 
@@ -100,6 +103,7 @@ class CallsIter:
                 limit=limit,
                 offset=self._offset + start,
                 page_size=self._page_size,
+                include_costs=self._include_costs,
             )
         if not isinstance(index, int) or isinstance(index, bool):
             raise UsageError(f"calls are indexed by int or slice, not {type(index).__name__}")

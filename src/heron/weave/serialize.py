@@ -3,6 +3,8 @@
 :func:`to_json` keeps JSON values as they are and converts the rest:
 
 * dict keys become strings; tuples and sets become lists;
+* weave Objects (a Model as ``self``), ops and refs become ref URIs
+  (``weave:///…``), the objects published as a new version when changed;
 * pydantic models (``model_dump``), dataclasses and objects with ``to_dict``
   or ``__dict__`` become dicts with a ``_type`` naming their class;
 * ``bytes`` that are UTF-8 become text, others ``{"_type": "bytes", "hex"}``;
@@ -111,6 +113,11 @@ def _object(value: Any, depth: int, seen: set[int]) -> Any:
     seen.add(marker)
     try:
         fields: Any = None
+        ref_uri = getattr(type(value), "_heron_ref_uri", None)
+        if ref_uri is not None:  # a weave Object, op or ref: its version's URI
+            uri = ref_uri(value)
+            if uri is not None:
+                return uri
         if hasattr(value, "model_dump") and callable(value.model_dump):
             fields = value.model_dump()
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):

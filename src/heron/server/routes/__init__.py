@@ -9,10 +9,12 @@ from heron.server.routes import (
     artifacts,
     blobs,
     calls,
+    costs,
     files,
     health,
     history,
     media,
+    objects,
     output,
     project_views,
     projects,
@@ -41,6 +43,8 @@ def api_router() -> APIRouter:
         media,
         tables,
         calls,
+        costs,
+        objects,
     ):
         guarded.include_router(module.router)
     guarded.include_router(artifacts.router)

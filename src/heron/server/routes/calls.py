@@ -35,13 +35,20 @@ class CallsQuery(BaseModel):
 
     filter: dict[str, Any] | None = Field(
         default=None,
-        description="op_names, trace_ids, parent_ids, call_ids (lists), trace_roots_only (bool).",
+        description=(
+            "op_names, trace_ids, parent_ids, call_ids, statuses, reactions (lists),"
+            " trace_roots_only, has_feedback (bool), started_after, started_before (unix s),"
+            " attributes ({key: value})."
+        ),
     )
     sort_by: list[tuple[str, str]] | None = Field(
         default=None, description='[["started_at", "desc"], ...]; default started_at ascending.'
     )
     limit: int = Field(default=1000, ge=0, le=MAX_CALLS_PAGE)
     offset: int = Field(default=0, ge=0)
+    include_costs: bool = Field(
+        default=False, description='Add summary["weave"]["costs"] from the LLM prices.'
+    )
 
 
 class CallsOut(BaseModel):
@@ -50,6 +57,29 @@ class CallsOut(BaseModel):
 
 class CountOut(BaseModel):
     count: int
+
+
+class CountByIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(description="op_name, parent_id or trace_id.")
+    filter: dict[str, Any] | None = None
+
+
+class CountByOut(BaseModel):
+    counts: dict[str, int]
+
+
+class FeedbackCountsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    call_ids: list[str] = Field(max_length=MAX_CALLS_PAGE)
+
+
+class FeedbackCountsOut(BaseModel):
+    counts: dict[str, dict[str, Any]] = Field(
+        description='{call_id: {"total": n, "types": {type: n}, "reactions": {emoji: n}}}'
+    )
 
 
 class DeleteCallsIn(BaseModel):
@@ -131,7 +161,12 @@ def calls_watermark(
 def query_calls(names: ProjectDep, body: CallsQuery, store: StoreDep) -> Response:
     """A page of calls matching ``filter``, sorted by ``sort_by``."""
     found = store.get_calls(
-        *names, filter=body.filter, sort_by=body.sort_by, limit=body.limit, offset=body.offset
+        *names,
+        filter=body.filter,
+        sort_by=body.sort_by,
+        limit=body.limit,
+        offset=body.offset,
+        include_costs=body.include_costs,
     )
     return JSONResponse({"calls": found})
 
@@ -142,6 +177,19 @@ def count_calls(names: ProjectDep, body: CallsQuery, store: StoreDep) -> Respons
     return JSONResponse({"count": store.count_calls(*names, filter=body.filter)})
 
 
+@router.post("/calls/count-by", response_model=CountByOut)
+def count_calls_by(names: ProjectDep, body: CountByIn, store: StoreDep) -> Response:
+    """How many calls matching ``filter`` hold each value of ``field`` (ops, children)."""
+    counts = store.count_calls_by(*names, body.field, filter=body.filter)
+    return JSONResponse({"counts": counts})
+
+
+@router.post("/calls/feedback-counts", response_model=FeedbackCountsOut)
+def feedback_counts(names: ProjectDep, body: FeedbackCountsIn, store: StoreDep) -> Response:
+    """Feedback counted per call (totals, per type, per reaction emoji) for a page of calls."""
+    return JSONResponse({"counts": store.feedback_counts(*names, body.call_ids)})
+
+
 @router.post("/calls/delete", response_model=DeletedOut)
 def delete_calls(names: ProjectDep, body: DeleteCallsIn, store: StoreDep) -> Response:
     """Delete calls with all their descendants and feedback."""
@@ -149,9 +197,16 @@ def delete_calls(names: ProjectDep, body: DeleteCallsIn, store: StoreDep) -> Res
 
 
 @router.get("/calls/{call_id}", response_model=dict[str, Any])
-def get_call(names: ProjectDep, call_id: str, store: StoreDep) -> Response:
+def get_call(
+    names: ProjectDep,
+    call_id: str,
+    store: StoreDep,
+    include_costs: Annotated[
+        bool, Query(description='Add summary["weave"]["costs"] from the LLM prices.')
+    ] = False,
+) -> Response:
     """One call (404 ``not_found`` when the project has no such call)."""
-    return JSONResponse(store.get_call(*names, call_id))
+    return JSONResponse(store.get_call(*names, call_id, include_costs=include_costs))
 
 
 @router.get("/calls/{call_id}/feedback", response_model=FeedbackListOut)

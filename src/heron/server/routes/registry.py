@@ -70,9 +70,14 @@ class AliasIn(BaseModel):
 
 
 class RuleIn(BaseModel):
+    """A summary rule (``metric``) or, with ``kind: "evaluation"``, an evaluation gate
+    (``scorer``)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    metric: str
+    kind: str | None = None
+    metric: str | None = None
+    scorer: str | None = None
     op: str
     value: float
 
@@ -228,7 +233,7 @@ def set_rule(
     entity: str, registry: str, collection: str, alias: str, body: RuleIn, store: StoreDep
 ) -> Response:
     """Set the promotion rule of an alias; answers the collection."""
-    rule = body.model_dump()
+    rule = body.model_dump(exclude_none=True)
     if float(rule["value"]).is_integer():
         rule["value"] = int(rule["value"])
     changed = store.set_alias_rule(_entity(entity), registry, collection, alias, rule)
@@ -295,7 +300,8 @@ def list_deliveries(
     automation_id: int,
     store: StoreDep,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+    before: Annotated[int | None, Query(description="Only deliveries older than this id.")] = None,
 ) -> Response:
     """An automation's deliveries, newest first: request, attempts, response code, timing."""
-    found = store.list_deliveries(_entity(entity), automation_id, limit=limit)
+    found = store.list_deliveries(_entity(entity), automation_id, limit=limit, before=before)
     return JSONResponse({"deliveries": [d.to_dict() for d in found]})

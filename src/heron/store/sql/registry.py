@@ -18,13 +18,16 @@ import sqlalchemy as sa
 
 from heron.artifacts.entities import LATEST, ArtifactVersion, version_index
 from heron.artifacts.registry import (
+    ARTIFACT_ATTRIBUTE,
     DEFAULT_REGISTRY,
+    EVALUATION_OP,
     AliasChange,
     Automation,
     Collection,
     Delivery,
     LinkedVersion,
     RegistryInfo,
+    artifact_names,
     check_action,
     check_collection_name,
     check_link_alias,
@@ -32,6 +35,7 @@ from heron.artifacts.registry import (
     check_rule,
     check_tags,
     check_trigger,
+    evaluation_refusal,
     rule_refusal,
     trigger_matches,
 )
@@ -41,6 +45,7 @@ from heron.store.sql import artifacts as artifact_queries
 from heron.store.sql.tables import (
     automation_deliveries,
     automations,
+    calls,
     projects,
     registries,
     registry_alias_history,
@@ -405,8 +410,14 @@ def _set_alias(
         )
     ).scalar()
     if rule is not None:
-        run_path = link.source.created_by
-        refusal = rule_refusal(rule, alias, run_path, _run_summary(conn, run_path))
+        if rule.get("kind") == "evaluation":
+            source = link.source
+            label = f"{source.entity}/{source.project}/{source.name}:v{source.version}"
+            found = _newest_evaluation(conn, source)
+            refusal = evaluation_refusal(rule, alias, label, found)
+        else:
+            run_path = link.source.created_by
+            refusal = rule_refusal(rule, alias, run_path, _run_summary(conn, run_path))
         if refusal is not None:
             raise UsageError(f"{refusal}; {collection} {link.version_name} cannot take it")
     if _move_alias(conn, collection_id, alias, link_pk, actor, now, insert):
@@ -418,6 +429,33 @@ def _set_alias(
             _link_event("alias_added", moved, actor, alias=alias),
             now,
         )
+
+
+_EVALUATIONS_SCANNED = 1000
+"""How many of a project's newest finished evaluations a gate looks through."""
+
+
+def _newest_evaluation(conn: sa.Connection, source: ArtifactVersion) -> tuple[str, Any] | None:
+    """``(call id, summary)`` of the newest finished, successful ``Evaluation.evaluate`` call
+    in the version's project whose ``heron.artifact`` attribute names the version."""
+    names = artifact_names(source)
+    rows = conn.execute(
+        sa.select(calls.c.id, calls.c.output, calls.c.attributes)
+        .join(projects, projects.c.id == calls.c.project_id)
+        .where(
+            projects.c.entity == source.entity,
+            projects.c.name == source.project,
+            calls.c.op_name == EVALUATION_OP,
+            calls.c.ended_at.is_not(None),
+            calls.c.exception.is_(None),
+        )
+        .order_by(calls.c.started_at.desc())
+        .limit(_EVALUATIONS_SCANNED)
+    )
+    for call_id, output, attributes in rows:
+        if isinstance(attributes, dict) and attributes.get(ARTIFACT_ATTRIBUTE) in names:
+            return str(call_id), output
+    return None
 
 
 def _run_summary(conn: sa.Connection, run_path: str | None) -> dict[str, Any] | None:
@@ -636,10 +674,12 @@ def delivery(row: Any) -> Delivery:
 
 
 def list_deliveries(
-    conn: sa.Connection, entity: str, automation_id: int, limit: int
+    conn: sa.Connection, entity: str, automation_id: int, limit: int, before: int | None = None
 ) -> list[Delivery]:
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000:
         raise UsageError("limit must be an integer from 1 to 10000")
+    if before is not None and (isinstance(before, bool) or not isinstance(before, int)):
+        raise UsageError(f"before must be a delivery id (an integer), not {before!r}")
     _automation_row(conn, entity, automation_id)
     query = (
         sa.select(_D)
@@ -647,6 +687,8 @@ def list_deliveries(
         .order_by(_D.c.id.desc())
         .limit(limit)
     )
+    if before is not None:
+        query = query.where(_D.c.id < before)
     return [delivery(row) for row in conn.execute(query)]
 
 

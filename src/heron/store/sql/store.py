@@ -63,10 +63,12 @@ from heron.errors import InvalidValueError, NotFoundError, UsageError
 from heron.records import RECORD_TYPES, Record, decode_value, encode_nonfinite
 from heron.settings import Settings
 from heron.store.base import DEFAULT_BUCKETS, MAX_OUTPUT_PAGE, OUTPUT_PAGE, BlobStore, Store
-from heron.store.blobs import LocalBlobStore, check_sha256
+from heron.store.blobs import check_sha256, open_blob_store
 from heron.store.sql import artifacts as artifact_queries
 from heron.store.sql import calls as call_queries
+from heron.store.sql import costs as cost_queries
 from heron.store.sql import history, migrate, project_queries
+from heron.store.sql import objects as object_queries
 from heron.store.sql import registry as registry_queries
 from heron.store.sql import statements as q
 from heron.store.sql.automations import DeliveryWorker
@@ -116,10 +118,10 @@ class SqlStore(Store):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SqlStore:
-        """The embedded store the settings describe (``<dir>/heron.db`` and ``<dir>/blobs``)."""
+        """The store the settings describe (default ``<dir>/heron.db`` and ``<dir>/blobs``)."""
         return cls(
             settings.resolved_database_url,
-            LocalBlobStore(settings.resolved_blob_url),
+            open_blob_store(settings),
             crash_timeout=settings.crash_timeout,
         )
 
@@ -255,18 +257,32 @@ class SqlStore(Store):
         sort_by: Sequence[tuple[str, str]] | None = None,
         limit: int | None = None,
         offset: int = 0,
+        include_costs: bool = False,
     ) -> list[dict[str, Any]]:
-        return call_queries.get_calls(
+        found = call_queries.get_calls(
             self.engine, entity, project, filter=filter, sort_by=sort_by, limit=limit, offset=offset
         )
+        if include_costs:
+            cost_queries.attach_costs(self.engine, entity, project, found)
+        return found
 
     def count_calls(
         self, entity: str, project: str, *, filter: dict[str, Any] | None = None
     ) -> int:
         return call_queries.count_calls(self.engine, entity, project, filter)
 
-    def get_call(self, entity: str, project: str, call_id: str) -> dict[str, Any]:
-        return call_queries.get_call(self.engine, entity, project, call_id)
+    def count_calls_by(
+        self, entity: str, project: str, field: str, *, filter: dict[str, Any] | None = None
+    ) -> dict[str, int]:
+        return call_queries.count_calls_by(self.engine, entity, project, field, filter)
+
+    def get_call(
+        self, entity: str, project: str, call_id: str, *, include_costs: bool = False
+    ) -> dict[str, Any]:
+        found = call_queries.get_call(self.engine, entity, project, call_id)
+        if include_costs:
+            cost_queries.attach_costs(self.engine, entity, project, [found])
+        return found
 
     def delete_calls(self, entity: str, project: str, call_ids: Sequence[str]) -> int:
         return call_queries.delete_calls(self.engine, entity, project, call_ids)
@@ -281,8 +297,142 @@ class SqlStore(Store):
     def list_feedback(self, entity: str, project: str, call_id: str) -> list[dict[str, Any]]:
         return call_queries.list_feedback(self.engine, entity, project, call_id)
 
+    def feedback_counts(
+        self, entity: str, project: str, call_ids: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        return call_queries.feedback_counts(self.engine, entity, project, call_ids)
+
     def purge_feedback(self, entity: str, project: str, feedback_id: str) -> bool:
         return call_queries.purge_feedback(self.engine, entity, project, feedback_id)
+
+    # ================================================================== weave objects and tables
+
+    def create_object(
+        self,
+        entity: str,
+        project: str,
+        name: str,
+        val: Any,
+        *,
+        kind: str = "object",
+        base_object_class: str | None = None,
+    ) -> dict[str, Any]:
+        return object_queries.create_object(
+            self.engine, self.dialect, entity, project, name, val, kind, base_object_class
+        )
+
+    def get_object(
+        self, entity: str, project: str, name: str, version: str = "latest", *, kind: str = "object"
+    ) -> dict[str, Any]:
+        return object_queries.get_object(self.engine, entity, project, name, version, kind)
+
+    def list_objects(
+        self,
+        entity: str,
+        project: str,
+        *,
+        kind: str | None = None,
+        base_object_classes: Sequence[str] | None = None,
+        latest_only: bool = True,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        return object_queries.list_objects(
+            self.engine,
+            entity,
+            project,
+            kind=kind,
+            base_object_classes=base_object_classes,
+            latest_only=latest_only,
+            limit=limit,
+            offset=offset,
+        )
+
+    def list_object_versions(
+        self, entity: str, project: str, name: str, *, kind: str = "object"
+    ) -> list[dict[str, Any]]:
+        object_queries.check_object_name(name)
+        return object_queries.list_objects(
+            self.engine,
+            entity,
+            project,
+            kind=kind,
+            base_object_classes=None,
+            latest_only=False,
+            limit=None,
+            offset=0,
+            name=name,
+        )
+
+    def delete_object_version(
+        self, entity: str, project: str, name: str, version: str, *, kind: str = "object"
+    ) -> dict[str, Any]:
+        return object_queries.delete_object_version(
+            self.engine, entity, project, name, version, kind
+        )
+
+    def create_table(
+        self, entity: str, project: str, rows: Sequence[Any], *, base: str | None = None
+    ) -> dict[str, Any]:
+        return object_queries.create_table(self.engine, self.dialect, entity, project, rows, base)
+
+    def stage_table_rows(
+        self, entity: str, project: str, upload_id: str, start: int, rows: Sequence[Any]
+    ) -> int:
+        return object_queries.stage_rows(
+            self.engine, self.dialect, entity, project, upload_id, start, rows
+        )
+
+    def commit_table(
+        self,
+        entity: str,
+        project: str,
+        upload_id: str,
+        row_count: int,
+        *,
+        base: str | None = None,
+    ) -> dict[str, Any]:
+        return object_queries.commit_upload(
+            self.engine, self.dialect, entity, project, upload_id, row_count, base
+        )
+
+    def get_table(self, entity: str, project: str, digest: str) -> dict[str, Any]:
+        return object_queries.get_table(self.engine, entity, project, digest)
+
+    def table_rows(
+        self, entity: str, project: str, digest: str, *, offset: int = 0, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        return object_queries.table_rows(
+            self.engine, entity, project, digest, offset=offset, limit=limit
+        )
+
+    def add_costs(
+        self, entity: str, project: str, costs: Sequence[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        return cost_queries.add_costs(self.engine, self.dialect, entity, project, costs)
+
+    def query_costs(
+        self,
+        entity: str,
+        project: str,
+        *,
+        llm_ids: Sequence[str] | None = None,
+        cost_ids: Sequence[str] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        return cost_queries.query_costs(
+            self.engine,
+            entity,
+            project,
+            llm_ids=llm_ids,
+            cost_ids=cost_ids,
+            limit=limit,
+            offset=offset,
+        )
+
+    def purge_costs(self, entity: str, project: str, cost_ids: Sequence[str]) -> int:
+        return cost_queries.purge_costs(self.engine, entity, project, cost_ids)
 
     # ================================================================== reads
 
@@ -852,10 +1002,10 @@ class SqlStore(Store):
             registry_queries.delete_automation(conn, entity, automation_id)
 
     def list_deliveries(
-        self, entity: str, automation_id: int, *, limit: int = 100
+        self, entity: str, automation_id: int, *, limit: int = 100, before: int | None = None
     ) -> list[Delivery]:
         with read(self.engine) as conn:
-            return registry_queries.list_deliveries(conn, entity, automation_id, limit)
+            return registry_queries.list_deliveries(conn, entity, automation_id, limit, before)
 
     # ================================================================== helpers
 
