@@ -48,6 +48,8 @@ SHA = hashlib.sha256(DATA).hexdigest()
         ("gltf", "model/gltf+json"),
         ("glb", "model/gltf-binary"),
         ("html", "text/plain; charset=utf-8"),
+        ("txt", "text/plain; charset=utf-8"),  # a weave call's long text, stored as a blob
+        ("bin", "application/octet-stream"),  # a weave call's bytes
     ],
 )
 def test_each_extension_gets_its_content_type(
@@ -63,7 +65,7 @@ def test_each_extension_gets_its_content_type(
 
 
 def test_every_served_extension_is_tested() -> None:
-    assert len(CONTENT_TYPES) == 15
+    assert len(CONTENT_TYPES) == 17
 
 
 def test_ranges_and_revalidation(client: TestClient) -> None:
@@ -89,9 +91,8 @@ def test_bad_requests_are_clear_errors(client: TestClient) -> None:
     unknown = client.get(f"/api/v1/media/{SHA}.exe")
     assert unknown.status_code == 400
     assert unknown.json()["error"]["code"] == "usage_error"
-    assert (
-        "unknown media extension 'exe'; use one of flac, gif" in unknown.json()["error"]["message"]
-    )
+    message = unknown.json()["error"]["message"]
+    assert "unknown media extension 'exe'; use one of bin, flac, gif" in message
     bad = client.get("/api/v1/media/ABC.png")
     assert bad.status_code == 400 and "64 lowercase hex" in bad.json()["error"]["message"]
     missing = client.get(f"/api/v1/media/{'0' * 64}.png")

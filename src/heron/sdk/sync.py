@@ -31,7 +31,7 @@ from heron.sdk.writer import try_lock
 
 if TYPE_CHECKING:
     from heron.settings import Settings
-    from heron.store.base import Store
+    from heron.store.base import BlobStore, Store
 
 
 @dataclasses.dataclass
@@ -110,8 +110,11 @@ def sync_paths(
 def sync_log(path: Path, store: Store) -> SyncResult:
     """Sync one run log or call log (see the module docstring); errors are reported, not raised."""
     try:
-        is_calls = read_header(path).run_id == CALL_LOG_RUN_ID
-        target = cast("Store", CallSink(store)) if is_calls else store
+        header = read_header(path)
+        is_calls = header.run_id == CALL_LOG_RUN_ID
+        # Blobs an offline call log's calls name wait in "<stream>.blobs" beside it.
+        staged = _StagedFolder(path.with_name(f"{header.stream}.blobs")) if is_calls else None
+        target = cast("Store", CallSink(store, staged)) if is_calls else store
         shipper = Shipper(path, target)
     except RunLogError as exc:
         return SyncResult(path, "?", error=str(exc))
@@ -190,3 +193,15 @@ def _append_crash(lock: Any, path: Path, shipper: Shipper) -> None:
     lock.write(data)
     lock.flush()
     os.fsync(lock.fileno())
+
+
+class _StagedFolder:
+    """A call log's folder of staged blobs, as :class:`CallSink` uploads it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def upload(self, blobs: BlobStore) -> int:
+        from heron.store.blobs import put_folder
+
+        return put_folder(blobs, self.folder)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from heron.errors import UsageError
+from heron.weave.ids import uuid7
 
 if TYPE_CHECKING:
     from heron.weave.call import Call
@@ -40,6 +41,71 @@ current_attributes: contextvars.ContextVar[dict[str, Any]] = contextvars.Context
     "heron_weave_attributes",
     default={},  # noqa: B039 - never mutated, only replaced
 )
+
+
+current_thread: contextvars.ContextVar[ThreadContext | None] = contextvars.ContextVar(
+    "heron_weave_thread", default=None
+)
+
+
+class ThreadContext:
+    """The conversation thread in effect: ``thread_id``, and ``turn_id`` of its latest turn.
+
+    Each call started in the thread whose parent is outside it (a root call,
+    usually) is a *turn*: its ``turn_id`` is its own id, and its descendants
+    carry the same ``turn_id``.
+    """
+
+    __slots__ = ("thread_id", "turn_id")
+
+    def __init__(self, thread_id: str) -> None:
+        self.thread_id = thread_id
+        self.turn_id: str | None = None
+        """The id of the latest turn started in this block (None before the first)."""
+
+    def __repr__(self) -> str:
+        return f"ThreadContext(thread_id={self.thread_id!r}, turn_id={self.turn_id!r})"
+
+
+@contextlib.contextmanager
+def thread(thread_id: str | None = None) -> Iterator[ThreadContext]:
+    """Group the calls made inside the block into one conversation thread.
+
+    ``thread_id`` names the thread (1-36 characters; a new UUIDv7 when None),
+    so later blocks with the same id continue it. Nested blocks override the
+    outer thread. Works the same in async code (the thread is a context
+    variable, which each asyncio task copies).
+
+    >>> with weave.thread("support-42") as t:   # doctest: +SKIP
+    ...     answer("hi")          # a turn of thread "support-42"
+    ...     print(t.thread_id, t.turn_id)
+    """
+    if thread_id is None:
+        thread_id = uuid7()
+    elif not isinstance(thread_id, str) or not 1 <= len(thread_id) <= 36:
+        raise UsageError(
+            f"weave.thread() takes a thread id of 1-36 characters (or None), not {thread_id!r}"
+        )
+    context = ThreadContext(thread_id)
+    token = current_thread.set(context)
+    try:
+        yield context
+    finally:
+        current_thread.reset(token)
+
+
+def join_thread(call: Call, parent: Any, thread: ThreadContext) -> None:
+    """Set a starting call's ``thread_id`` and ``turn_id`` (a new turn unless its parent
+    is a call of the same thread)."""
+    call.thread_id = thread.thread_id
+    if (
+        parent is not None
+        and getattr(parent, "thread_id", None) == thread.thread_id
+        and parent.turn_id is not None
+    ):
+        call.turn_id = parent.turn_id
+    else:
+        call.turn_id = thread.turn_id = call.id
 
 
 def get_current_call() -> Call | None:

@@ -31,6 +31,9 @@ class CallsIter:
         offset: int,
         page_size: int,
         include_costs: bool = False,
+        query: dict[str, Any] | None = None,
+        columns: list[str] | None = None,
+        include_feedback: bool = False,
     ) -> None:
         for name, value in (("limit", limit), ("offset", offset), ("page_size", page_size)):
             if value is not None and (
@@ -46,6 +49,9 @@ class CallsIter:
         self._offset = offset
         self._page_size = page_size
         self._include_costs = include_costs
+        self._query = query
+        self._columns = columns
+        self._include_feedback = include_feedback
 
     def _page(self, offset: int, limit: int) -> list[Call]:
         store = self._client._read_store()
@@ -57,6 +63,9 @@ class CallsIter:
             limit=limit,
             offset=offset,
             include_costs=self._include_costs,
+            query=self._query,
+            columns=self._columns,
+            include_feedback=self._include_feedback,
         )
         return [Call.from_dict(row, client=self._client) for row in rows]
 
@@ -74,7 +83,9 @@ class CallsIter:
 
     def __len__(self) -> int:
         store = self._client._read_store()
-        total = store.count_calls(self._client.entity, self._client.project, filter=self._filter)
+        total = store.count_calls(
+            self._client.entity, self._client.project, filter=self._filter, query=self._query
+        )
         left = max(0, total - self._offset)
         return left if self._limit is None else min(left, self._limit)
 
@@ -104,6 +115,9 @@ class CallsIter:
                 offset=self._offset + start,
                 page_size=self._page_size,
                 include_costs=self._include_costs,
+                query=self._query,
+                columns=self._columns,
+                include_feedback=self._include_feedback,
             )
         if not isinstance(index, int) or isinstance(index, bool):
             raise UsageError(f"calls are indexed by int or slice, not {type(index).__name__}")
@@ -125,9 +139,17 @@ class CallsIter:
 
             raise MissingDependencyError.for_extra("pandas", "pandas") from None
         rows = [call.to_dict() for call in self]
+        if self._columns is not None:
+            from heron.store.sql.calls import check_columns
+
+            keep = check_columns(self._columns)
+            rows = [{k: v for k, v in row.items() if k in keep} for row in rows]
         if not rows:
             return pd.DataFrame(columns=["id", "trace_id", "parent_id", "op_name"])
         return pd.json_normalize(rows, max_level=1)
 
     def __repr__(self) -> str:
-        return f"CallsIter(filter={self._filter!r}, limit={self._limit}, offset={self._offset})"
+        query = f", query={self._query!r}" if self._query is not None else ""
+        return (
+            f"CallsIter(filter={self._filter!r}{query}, limit={self._limit}, offset={self._offset})"
+        )

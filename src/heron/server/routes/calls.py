@@ -36,7 +36,8 @@ class CallsQuery(BaseModel):
     filter: dict[str, Any] | None = Field(
         default=None,
         description=(
-            "op_names, trace_ids, parent_ids, call_ids, statuses, reactions (lists),"
+            "op_names, trace_ids, parent_ids, call_ids, thread_ids, turn_ids, statuses,"
+            " reactions (lists),"
             " trace_roots_only, has_feedback (bool), started_after, started_before (unix s),"
             " attributes ({key: value})."
         ),
@@ -48,6 +49,18 @@ class CallsQuery(BaseModel):
     offset: int = Field(default=0, ge=0)
     include_costs: bool = Field(
         default=False, description='Add summary["weave"]["costs"] from the LLM prices.'
+    )
+    query: dict[str, Any] | None = Field(
+        default=None,
+        description='A weave-style {"$expr": {...}} condition, ANDed with filter.',
+    )
+    columns: list[str] | None = Field(
+        default=None,
+        description="Return only these call fields (id, trace_id, parent_id, op_name,"
+        " started_at are always kept).",
+    )
+    include_feedback: bool = Field(
+        default=False, description='Add summary["weave"]["feedback"]: each call\'s feedback.'
     )
 
 
@@ -111,6 +124,19 @@ class FeedbackListOut(BaseModel):
     feedback: list[FeedbackOut]
 
 
+class FeedbackQuery(BaseModel):
+    """``POST .../feedback/query``: which feedback of the project, which page."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    feedback_ids: list[str] | None = Field(default=None, max_length=MAX_CALLS_PAGE)
+    call_ids: list[str] | None = Field(default=None, max_length=MAX_CALLS_PAGE)
+    feedback_types: list[str] | None = None
+    reactions: list[str] | None = Field(default=None, description="Emoji of reactions.")
+    limit: int = Field(default=1000, ge=0, le=MAX_CALLS_PAGE)
+    offset: int = Field(default=0, ge=0)
+
+
 class PurgedOut(BaseModel):
     purged: bool
 
@@ -167,14 +193,17 @@ def query_calls(names: ProjectDep, body: CallsQuery, store: StoreDep) -> Respons
         limit=body.limit,
         offset=body.offset,
         include_costs=body.include_costs,
+        query=body.query,
+        columns=body.columns,
+        include_feedback=body.include_feedback,
     )
     return JSONResponse({"calls": found})
 
 
 @router.post("/calls/count", response_model=CountOut)
 def count_calls(names: ProjectDep, body: CallsQuery, store: StoreDep) -> Response:
-    """How many calls match ``filter`` (``sort_by``, ``limit``, ``offset`` are ignored)."""
-    return JSONResponse({"count": store.count_calls(*names, filter=body.filter)})
+    """How many calls match ``filter`` and ``query`` (the other fields are ignored)."""
+    return JSONResponse({"count": store.count_calls(*names, filter=body.filter, query=body.query)})
 
 
 @router.post("/calls/count-by", response_model=CountByOut)
@@ -219,6 +248,21 @@ def list_feedback(names: ProjectDep, call_id: str, store: StoreDep) -> Response:
 def add_feedback(names: ProjectDep, call_id: str, body: FeedbackIn, store: StoreDep) -> Response:
     """Attach a reaction (``wandb.reaction.1``), note (``wandb.note.1``) or custom payload."""
     return JSONResponse(store.add_feedback(*names, call_id, body.feedback_type, body.payload))
+
+
+@router.post("/feedback/query", response_model=FeedbackListOut)
+def query_feedback(names: ProjectDep, body: FeedbackQuery, store: StoreDep) -> Response:
+    """The project's feedback, oldest first, narrowed by ids, calls, types or reactions."""
+    found = store.query_feedback(
+        *names,
+        feedback_ids=body.feedback_ids,
+        call_ids=body.call_ids,
+        feedback_types=body.feedback_types,
+        reactions=body.reactions,
+        limit=body.limit,
+        offset=body.offset,
+    )
+    return JSONResponse({"feedback": found})
 
 
 @router.delete("/feedback/{feedback_id}", response_model=PurgedOut)

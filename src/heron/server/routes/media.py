@@ -40,6 +40,8 @@ CONTENT_TYPES = {
     "gltf": "model/gltf+json",
     "glb": "model/gltf-binary",
     "html": "text/plain; charset=utf-8",
+    "txt": "text/plain; charset=utf-8",
+    "bin": "application/octet-stream",
 }
 _IMMUTABLE = "public, max-age=31536000, immutable"
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")

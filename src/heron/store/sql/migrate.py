@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from heron.errors import StoreError
 from heron.store.sql.engine import write
 
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 """The newest revision in ``migrations/versions`` (a test keeps the two in step)."""
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"

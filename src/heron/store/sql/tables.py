@@ -268,14 +268,18 @@ calls = sa.Table(
     sa.Column("attributes", JsonType, nullable=False),
     sa.Column("started_at", sa.Float, nullable=False),
     sa.Column("ended_at", sa.Float, nullable=True),
+    sa.Column("thread_id", sa.String(36), nullable=True),
+    sa.Column("turn_id", sa.String(36), nullable=True),
     sa.Index("ix_calls_project_started", "project_id", "started_at"),
     sa.Index("ix_calls_project_trace", "project_id", "trace_id"),
     sa.Index("ix_calls_project_parent", "project_id", "parent_id"),
     sa.Index("ix_calls_project_op_started", "project_id", "op_name", "started_at"),
+    sa.Index("ix_calls_project_thread", "project_id", "thread_id", "started_at"),
 )
 """Weave calls (traced op invocations). ``id`` is a UUIDv7, so it sorts by start time;
 ``ended_at`` is NULL while the call runs; ``output`` is NULL for a call that
-returned None or has not ended."""
+returned None or has not ended. ``thread_id``/``turn_id`` are set for calls made
+inside ``weave.thread()``."""
 
 call_streams = sa.Table(
     "call_streams",

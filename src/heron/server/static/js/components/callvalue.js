@@ -4,7 +4,7 @@
 import { html, useState } from "../../vendor/preact-htm.js";
 import { isChat } from "../lib/calls.js";
 import { Chat } from "./chat.js";
-import { InlineImage, JsonView, RefChip, isImageStub, isImageUri, isRef } from "./jsonview.js";
+import { BlobStub, InlineImage, JsonView, RefChip, isBlobStub, isImageStub, isImageUri, isRef } from "./jsonview.js";
 import { Markdown, looksLikeMarkdown } from "./markdown.js";
 
 /** The messages an LLM response carries: OpenAI `choices[].message`, Anthropic `{role, content}`. */
@@ -36,6 +36,7 @@ export function CallValue({ value }) {
     return html`<${TextValue} text=${value} />`;
   }
   if (isImageStub(value)) return html`<${InlineImage} value=${value} />`;
+  if (isBlobStub(value)) return html`<${BlobStub} value=${value} />`;
   if (isChat(value)) return html`<${Chat} messages=${value} />`;
   const reply = replyMessages(value);
   if (reply) {

@@ -3,6 +3,7 @@
 // with a "show more" button; strings that are refs, images or long text get
 // their own small views. Every value is rendered as text.
 import { html, useState } from "../../vendor/preact-htm.js";
+import { API } from "../lib/api.js";
 import { mediaUrl } from "../lib/media.js";
 
 const FIRST_ITEMS = 100;
@@ -42,11 +43,43 @@ export function isImageUri(value) {
 }
 
 export function isImageStub(value) {
-  return value && typeof value === "object" && value._type === "image-file" && typeof value.sha256 === "string";
+  return (
+    value && typeof value === "object" && (value._type === "image-file" || value._type === "image") && typeof value.sha256 === "string"
+  );
+}
+
+const BLOB_TYPES = new Set(["audio", "blob", "file"]);
+
+/** A call's audio, large-text or file stub (heron.weave.blobs): bytes in the blob store. */
+export function isBlobStub(value) {
+  return value && typeof value === "object" && BLOB_TYPES.has(value._type) && typeof value.sha256 === "string" && typeof value.ext === "string";
+}
+
+function stubUrl(stub) {
+  return stub.ext ? `${API}/media/${encodeURIComponent(stub.sha256)}.${encodeURIComponent(stub.ext)}` : mediaUrl(stub);
+}
+
+function sizeText(bytes) {
+  if (typeof bytes !== "number") return "";
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** Audio as a player, large text as its preview, a file as a download link. */
+export function BlobStub({ value }) {
+  const url = stubUrl(value);
+  if (value._type === "audio") return html`<audio class="call-audio" controls preload="none" src=${url}></audio>`;
+  const name = value.name || `${value.sha256.slice(0, 12)}.${value.ext}`;
+  const link = html`<a class="blob-download" href=${url} download=${name}>download ${value._type === "blob" ? "all" : name} (${sizeText(value.size)})</a>`;
+  if (value._type === "blob") {
+    return html`<div class="blob-value"><pre class="raw-text blob-preview">${value.preview || ""}…</pre>${link}</div>`;
+  }
+  return html`<span class="file-value">${link}</span>`;
 }
 
 export function InlineImage({ value }) {
-  const src = isImageUri(value) ? value : mediaUrl(value);
+  const src = isImageUri(value) ? value : stubUrl(value);
   const alt = isImageUri(value) ? "image" : value.caption || value.path || "image";
   return html`<img class="call-image" src=${src} alt=${alt} loading="lazy" />`;
 }
@@ -99,6 +132,9 @@ function Branch({ name, value, depth, open: initiallyOpen }) {
 }
 
 export function JsonNode({ name, value, depth = 0, openDepth = 2 }) {
+  if (isBlobStub(value)) {
+    return html`<div class="json-leaf">${name !== undefined && html`<span class="json-key">${name}</span>`}<${BlobStub} value=${value} /></div>`;
+  }
   if (value !== null && typeof value === "object" && !isImageStub(value)) {
     const size = Array.isArray(value) ? value.length : Object.keys(value).length;
     if (size === 0) return html`<div class="json-leaf">${name !== undefined && html`<span class="json-key">${name}</span>`}<span class="muted">${Array.isArray(value) ? "[]" : "{}"}</span></div>`;
