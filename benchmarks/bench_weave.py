@@ -52,18 +52,21 @@ def bench_op_overhead(quick: bool) -> list[Result]:
     traced = weave.op(trivial)
     tmp = Path(tempfile.mkdtemp(prefix="heron-bench-weave-"))
     try:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.thread_time()
         for i in range(n):
             trivial(i)
         bare = (time.perf_counter() - start) / n
+        bare_cpu = (time.thread_time() - cpu) / n
         client = _init(tmp, "overhead")
         for i in range(1000):  # warm up: threads started, store opened
             traced(i)
         client.flush()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.thread_time()
         for i in range(n):
             traced(i)
         per_call = (time.perf_counter() - start) / n
+        # The caller's own CPU time: what the op costs its thread, whatever the load.
+        per_call_cpu = (time.thread_time() - cpu) / n
         client.flush(timeout=600)
         stored = len(client.get_calls())
         weave.finish()
@@ -79,8 +82,66 @@ def bench_op_overhead(quick: bool) -> list[Result]:
             "us",
             target=15.0,
             note=f"bare {bare * 1e6:.3f} us, traced {per_call * 1e6:.2f} us",
-        )
+        ),
+        Result(
+            "@weave.op overhead per call: the caller's CPU time",
+            (per_call_cpu - bare_cpu) * 1e6,
+            "us",
+            note="thread CPU time; the writer and sender threads run apart",
+        ),
+        _weave_054_overhead(n),
     ]
+
+
+WEAVE_054_SCRIPT = """
+import os, sys, time
+os.environ.update(WANDB_API_KEY="x" * 40, WEAVE_PRINT_CALL_LINK="false",
+                  WF_TRACE_SERVER_URL="http://127.0.0.1:9", WANDB_BASE_URL="http://127.0.0.1:9")
+import weave
+n = int(sys.argv[1])
+def trivial(x):
+    return x
+traced = weave.op(trivial)
+weave.init("bench/overhead")
+start = time.perf_counter()
+for i in range(n):
+    trivial(i)
+bare = (time.perf_counter() - start) / n
+for i in range(1000):
+    traced(i)
+start = time.perf_counter()
+for i in range(n):
+    traced(i)
+print((time.perf_counter() - start) / n - bare)
+os._exit(0)
+"""
+
+
+def _weave_054_overhead(n: int) -> Result:
+    """weave 0.54's own overhead, its trace server unreachable, when it is installed in
+    the virtual environment ``HERON_BENCH_WEAVE_PYTHON`` names (else "not installed")."""
+    import os
+    import subprocess
+
+    name = "weave 0.54 @weave.op overhead per call (server unreachable)"
+    python = os.environ.get("HERON_BENCH_WEAVE_PYTHON")
+    if not python:
+        return Result(name, float("nan"), "us", note="not installed")
+    try:
+        done = subprocess.run(
+            [python, "-c", WEAVE_054_SCRIPT, str(n)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=True,
+        )
+        value = float(done.stdout.strip().splitlines()[-1]) * 1e6
+    except subprocess.CalledProcessError as exc:  # 0.54's init needs its server: it refuses
+        last = (exc.stderr or "").strip().splitlines()[-1:] or ["no output"]
+        return Result(name, float("nan"), "us", note=f"did not run: {last[0]}"[:200])
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError) as exc:
+        return Result(name, float("nan"), "us", note=f"did not run: {exc}"[:200])
+    return Result(name, value, "us", note=f"{n:,} calls, {python}")
 
 
 def bench_trace_ingest(quick: bool) -> list[Result]:

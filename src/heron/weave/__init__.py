@@ -27,10 +27,12 @@ from heron.weave import integrations, scorers
 from heron.weave.call import Call, CallFeedback, Feedback
 from heron.weave.client import WeaveClient, finish, get_client, init
 from heron.weave.context import (
+    ThreadContext,
     ThreadPoolExecutor,
     attributes,
     get_current_call,
     require_current_call,
+    thread,
 )
 from heron.weave.dataset import Dataset, Table
 from heron.weave.evaluation import Evaluation
@@ -58,6 +60,7 @@ __all__ = [
     "Scorer",
     "Table",
     "TableRef",
+    "ThreadContext",
     "ThreadPoolExecutor",
     "WeaveClient",
     "attributes",
@@ -72,4 +75,5 @@ __all__ = [
     "ref",
     "require_current_call",
     "scorers",
+    "thread",
 ]

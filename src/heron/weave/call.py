@@ -49,7 +49,9 @@ class Call:
         "parent_id",
         "started_at",
         "summary",
+        "thread_id",
         "trace_id",
+        "turn_id",
     )
 
     def __init__(
@@ -69,6 +71,8 @@ class Call:
         ended_at: float | None = None,
         client: WeaveClient | None = None,
         parent: Call | None = None,
+        thread_id: str | None = None,
+        turn_id: str | None = None,
     ) -> None:
         self.id = id
         self.trace_id = trace_id
@@ -82,6 +86,8 @@ class Call:
         self.attributes = attributes if attributes is not None else {}
         self.started_at = started_at
         self.ended_at = ended_at
+        self.thread_id = thread_id
+        self.turn_id = turn_id
         self._client = client
         self._parent = parent
         self._usage: dict[str, dict[str, Any]] | None = None
@@ -114,6 +120,8 @@ class Call:
         call.attributes = attributes
         call.started_at = started_at
         call.ended_at = None
+        call.thread_id = None
+        call.turn_id = None
         call._client = client
         call._parent = parent
         call._usage = None
@@ -126,6 +134,7 @@ class Call:
         fields = dict(data)
         for key in ("inputs", "output", "summary", "attributes"):
             fields[key] = decode_value(fields.get(key))
+        fields.setdefault("started_at", None)  # rows read with ``columns`` may lack it
         return cls(**fields, client=client)
 
     def to_dict(self) -> dict[str, Any]:
@@ -143,6 +152,8 @@ class Call:
             "attributes": self.attributes,
             "started_at": self.started_at,
             "ended_at": self.ended_at,
+            "thread_id": self.thread_id,
+            "turn_id": self.turn_id,
         }
 
     def __repr__(self) -> str:

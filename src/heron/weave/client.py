@@ -135,10 +135,13 @@ class WeaveClient:
         self._queue = RecordQueue(settings.queue_size)
         self._writer = LogWriter(self.log_path, header, self._queue)
         self._writer.start()
+        from heron.weave import blobs
+
+        self.staged = blobs.stager = blobs.BlobStager(folder / f"{stream}.blobs")
         if settings.mode == "online":
             self._sender = Sender(
                 self.log_path,
-                lambda: cast("Store", CallSink(self.store())),
+                lambda: cast("Store", CallSink(self.store(), self.staged)),
                 heartbeat_interval=settings.heartbeat_interval,
                 writer_done=self._writer.written,
                 run_id=stream,
@@ -171,6 +174,22 @@ class WeaveClient:
                 start.update(record)
                 start["type"] = "call"
                 record = start
+            self._put(record)
+
+    def _end(
+        self, call: Call, output: Any, exception: str | None, summary: Any, ended_at: float
+    ) -> None:
+        """:meth:`_close` for an op's call, the fields filled in place (the traced path)."""
+        with self._pending_lock:
+            record = self._pending.pop(call.id, None)
+            if record is None:
+                record = {"type": "call_end", "id": call.id}
+            else:
+                record["type"] = "call"
+            record["output"] = output
+            record["exception"] = exception
+            record["summary"] = summary
+            record["ended_at"] = ended_at
             self._put(record)
 
     def _start_starts_thread(self) -> None:
@@ -314,6 +333,10 @@ class WeaveClient:
             self._publishes.put(None)
         if active is self:
             active = None
+        from heron.weave import blobs
+
+        if blobs.stager is not None and blobs.stager is getattr(self, "staged", None):
+            blobs.stager = None  # the sender still uploads what was staged
         writer = self._writer
         if writer is None:
             self.close()
@@ -364,6 +387,9 @@ class WeaveClient:
         offset: int = 0,
         page_size: int = 1000,
         include_costs: bool = False,
+        query: dict[str, Any] | None = None,
+        columns: Sequence[str] | None = None,
+        include_feedback: bool = False,
     ) -> CallsIter:
         """The project's calls matching ``filter``, lazily paged (see :class:`CallsIter`).
 
@@ -374,11 +400,23 @@ class WeaveClient:
         ``(field, "asc"|"desc")`` or ``{"field": ..., "direction": ...}``.
         A bad filter raises UsageError at once. ``include_costs`` adds
         ``summary["weave"]["costs"]`` per model (see :meth:`add_cost`).
+        ``query`` is a weave-style ``{"$expr": {...}}`` condition (``$eq``,
+        ``$gt``, ``$and``, ``$contains``, ``$in``… over ``$getField`` such as
+        ``"inputs.x"``; see docs/weave.md), ``columns`` the call fields to
+        fetch (ids and op name always), ``include_feedback`` adds
+        ``summary["weave"]["feedback"]``.
+
+        >>> client.get_calls(query={"$expr": {"$gt": [   # doctest: +SKIP
+        ...     {"$getField": "inputs.x"}, {"$literal": 3}]}})
         """
-        from heron.store.sql.calls import check_filter, check_sort
+        from heron.store.sql.calls import check_columns, check_filter, check_query, check_sort
         from heron.weave.query import CallsIter
 
         check_filter(filter)
+        check_query(query)
+        if columns is not None:
+            check_columns(columns)
+            columns = list(columns)
         order = check_sort(sort_by)
         return CallsIter(
             self,
@@ -388,7 +426,37 @@ class WeaveClient:
             offset=offset,
             page_size=page_size,
             include_costs=include_costs,
+            query=query,
+            columns=columns,
+            include_feedback=include_feedback,
         )
+
+    def get_feedback(
+        self,
+        query: str | None = None,
+        *,
+        reaction: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[Feedback]:
+        """The project's feedback, oldest first: one item by id (``query``), or the
+        reactions with this emoji (``reaction``), or all.
+
+        >>> [f.payload["emoji"] for f in client.get_feedback(reaction="👍")]   # doctest: +SKIP
+        """
+        if query is not None and not isinstance(query, str):
+            raise UsageError("get_feedback(query=...) takes a feedback id")
+        if reaction is not None and not isinstance(reaction, str):
+            raise UsageError("get_feedback(reaction=...) takes one emoji")
+        rows = self._read_store().query_feedback(
+            self.entity,
+            self.project,
+            feedback_ids=None if query is None else [query],
+            reactions=None if reaction is None else [reaction],
+            limit=limit,
+            offset=offset,
+        )
+        return [Feedback(**row) for row in rows]
 
     def get_call(self, call_id: str, include_costs: bool = False) -> Call:
         """One call by id; raises NotFoundError."""

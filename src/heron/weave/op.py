@@ -23,9 +23,15 @@ from typing import Any, TypeVar, overload
 from heron.errors import UsageError
 from heron.weave import client as _state
 from heron.weave.call import Call, usage_of
-from heron.weave.context import UNSAMPLED, current_attributes, current_call
+from heron.weave.context import (
+    UNSAMPLED,
+    current_attributes,
+    current_call,
+    current_thread,
+    join_thread,
+)
 from heron.weave.ids import uuid7
-from heron.weave.serialize import to_json
+from heron.weave.serialize import to_json, to_json_owned
 
 log = logging.getLogger("heron")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -317,14 +323,17 @@ class Op:
             if self._versioned_for is not client:
                 self._version_for(client)
             inputs = self._inputs(args, kwargs)
-            if self.postprocess_inputs is not None:
-                inputs = self.postprocess_inputs(inputs)
-            if client.postprocess_inputs is not None:
-                inputs = client.postprocess_inputs(inputs)
+            if self.postprocess_inputs is None and client.postprocess_inputs is None:
+                inputs = to_json_owned(inputs)  # made here: no copy needed
+            else:
+                if self.postprocess_inputs is not None:
+                    inputs = self.postprocess_inputs(inputs)
+                if client.postprocess_inputs is not None:
+                    inputs = client.postprocess_inputs(inputs)
+                inputs = to_json(inputs)
             attrs = current_attributes.get()
             if client.attributes:
                 attrs = {**client.attributes, **attrs}
-            inputs = to_json(inputs)
             attrs = to_json(attrs) if attrs else {}
             call = Call.live(
                 call_id,
@@ -339,6 +348,9 @@ class Op:
             )
             if self.call_display_name is not None:
                 call.display_name = self._display_name(call)
+            thread = current_thread.get()
+            if thread is not None:
+                join_thread(call, parent, thread)
             client._open(
                 call,
                 {
@@ -351,6 +363,8 @@ class Op:
                     "inputs": inputs,
                     "attributes": attrs,
                     "started_at": now,
+                    "thread_id": call.thread_id,
+                    "turn_id": call.turn_id,
                 },
             )
             return call
@@ -419,17 +433,7 @@ class Op:
             call.output = output = to_json(output)
             call.exception = None if exc is None else _describe(exc)
             call.ended_at = now
-            client._close(
-                call,
-                {
-                    "type": "call_end",
-                    "id": call.id,
-                    "output": output,
-                    "exception": call.exception,
-                    "summary": summary,
-                    "ended_at": now,
-                },
-            )
+            client._end(call, output, call.exception, summary, now)
         except Exception as error:
             client._internal_error(f"could not end a call of {self.name}", error)
 

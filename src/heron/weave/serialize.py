@@ -13,7 +13,10 @@
 * NaN and infinities become ``{"$f": ...}`` tags (see :mod:`heron.records`);
 * a cycle becomes ``"<cycle: Type>"``, nesting past :data:`MAX_DEPTH` a repr;
 * strings longer than :data:`MAX_STRING` are cut, with the full length and
-  the sha256 of the full value noted after the kept part;
+  the sha256 of the full value noted after the kept part; while a client
+  traces they become blob stubs instead, and non-UTF-8 bytes, PIL images,
+  ``heron.Image``/``heron.Audio`` and paths to files media stubs, their bytes
+  stored as blobs (see :mod:`heron.weave.blobs`);
 * anything else, or anything whose conversion raised, is its safe repr.
 """
 
@@ -23,6 +26,8 @@ import dataclasses
 import hashlib
 import math
 from typing import Any
+
+from heron.weave import blobs
 
 MAX_STRING = 100_000
 """Characters kept of one string value."""
@@ -36,22 +41,41 @@ _PLAIN = (int, bool, type(None))
 def to_json(value: Any) -> Any:
     """``value`` as plain JSON data (see the module docstring); never raises."""
     kind = type(value)
-    if kind is dict and all(type(k) is str for k in value):
-        # The common case (an inputs dict of plain values) without the recursive walk.
-        for v in value.values():
-            t = type(v)
-            if t is str:
-                if len(v) > 256 or not v.isascii() or "\x00" in v:
-                    break
-            elif t is float:
-                if v - v != 0:  # NaN or infinite
-                    break
-            elif t not in _PLAIN:
-                break
-        else:
+    if kind is dict:
+        if _flat_plain(value):  # the common case, without the recursive walk
             return dict(value)
     elif kind in _PLAIN:
         return value
+    return _walk(value)
+
+
+def to_json_owned(value: Any) -> Any:
+    """:func:`to_json` of a value the caller made and gives up: a flat dict of plain
+    values is returned as it is, not copied (an op's inputs dict, on the traced path)."""
+    if type(value) is dict:
+        return value if _flat_plain(value) else _walk(value)
+    return to_json(value)
+
+
+def _flat_plain(value: dict[Any, Any]) -> bool:
+    """Whether a dict is already JSON as stored: str keys; short ASCII strings without
+    NUL, finite floats, ints, bools and None as values."""
+    for k, v in value.items():
+        if type(k) is not str:
+            return False
+        t = type(v)
+        if t is str:
+            if len(v) > 256 or not v.isascii() or "\x00" in v:
+                return False
+        elif t is float:
+            if v - v != 0:  # NaN or infinite
+                return False
+        elif t not in _PLAIN:
+            return False
+    return True
+
+
+def _walk(value: Any) -> Any:
     try:
         return _convert(value, 0, set())
     except Exception as exc:  # the last line of defence: tracing never breaks the caller
@@ -61,7 +85,7 @@ def to_json(value: Any) -> Any:
 def _convert(value: Any, depth: int, seen: set[int]) -> Any:
     kind = type(value)
     if kind is str:
-        return _text(value)
+        return _text(value, blob=True)
     if kind in _PLAIN:
         return value
     if kind is float:
@@ -96,14 +120,17 @@ def _convert(value: Any, depth: int, seen: set[int]) -> Any:
         finally:
             seen.discard(marker)
     if isinstance(value, str):
-        return _text(str(value))
+        return _text(str(value), blob=True)
     if isinstance(value, (int, float)):  # subclasses (enums, numpy scalars that subclass)
         return _convert(float(value) if isinstance(value, float) else int(value), depth, seen)
     if isinstance(value, (bytes, bytearray, memoryview)):
         data = bytes(value)
         try:
-            return _text(data.decode("utf-8"))
+            return _text(data.decode("utf-8"), blob=True)
         except UnicodeDecodeError:
+            stub = blobs.binary(data) if blobs.stager is not None else None
+            if stub is not None:
+                return stub
             return {"_type": "bytes", "size": len(data), "hex": data[:_REPR_MAX].hex()}
     return _object(value, depth, seen)
 
@@ -113,6 +140,10 @@ def _object(value: Any, depth: int, seen: set[int]) -> Any:
     seen.add(marker)
     try:
         fields: Any = None
+        if blobs.stager is not None:
+            stub = blobs.media(value)
+            if stub is not None:
+                return stub
         ref_uri = getattr(type(value), "_heron_ref_uri", None)
         if ref_uri is not None:  # a weave Object, op or ref: its version's URI
             uri = ref_uri(value)
@@ -137,7 +168,8 @@ def _object(value: Any, depth: int, seen: set[int]) -> Any:
         seen.discard(marker)
 
 
-def _text(value: str) -> str:
+def _text(value: str, blob: bool = False) -> Any:
+    """``value`` safe for JSONB; a long one cut (or, for a value, ``blob``, a blob stub)."""
     if not value.isascii():
         try:
             value.encode("utf-8")
@@ -146,6 +178,9 @@ def _text(value: str) -> str:
     if "\x00" in value:
         value = value.replace("\x00", "\ufffd")
     if len(value) > MAX_STRING:
+        stub = blobs.large_text(value) if blob and blobs.stager is not None else None
+        if stub is not None:
+            return stub
         digest = hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()
         return f"{value[:MAX_STRING]}… [truncated: {len(value)} characters, sha256 {digest}]"
     return value
