@@ -39,6 +39,7 @@ from heron.artifacts.entities import (
     check_type,
     manifest_digest,
 )
+from heron.artifacts.progress import Progress
 from heron.errors import InvalidValueError, NotFoundError, StoreError, UsageError
 from heron.store.blobs import file_digest
 
@@ -51,6 +52,8 @@ if TYPE_CHECKING:
     from heron.store.base import Store
 
 POLICIES = ("mutable", "immutable")
+_WAIT_RECHECK = 0.5
+"""Seconds ``wait()`` sleeps at most between looks at the store (the sender wakes it sooner)."""
 
 
 @dataclasses.dataclass
@@ -440,20 +443,31 @@ class Artifact:
                 f" when the run is sent with: heron sync {pending.run.folder}"
             )
         deadline = None if timeout is None else time.monotonic() + timeout
-        delay = 0.01
-        while True:
-            found = self._find_version(pending)
-            if found is not None:
-                self._logged_now(found, pending)
-                return self
-            self._check_refused(pending)
-            if deadline is not None and time.monotonic() > deadline:
-                raise StoreError(
-                    f"artifact {self._name!r} was not recorded within {timeout:g}s; it stays in"
-                    f" the run log {pending.run.log_path}"
-                )
-            time.sleep(delay)
-            delay = min(delay * 1.5, 0.25)
+        sender = pending.run._sender
+        # The sender ships at once while we wait and tells us after each batch it applied;
+        # without one (the run finished) the version is in the store or comes by polling.
+        with sender.hurry() if sender is not None else contextlib.nullcontext():
+            delay = 0.01
+            while True:
+                seen = sender.applied_count if sender is not None else 0
+                found = self._find_version(pending)
+                if found is not None:
+                    self._logged_now(found, pending)
+                    return self
+                self._check_refused(pending)
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise StoreError(
+                        f"artifact {self._name!r} was not recorded within {timeout:g}s; it"
+                        f" stays in the run log {pending.run.log_path}"
+                    )
+                pause = _WAIT_RECHECK if sender is not None else delay
+                pause = pause if left is None else min(pause, left)
+                if sender is not None:
+                    sender.wait_applied(seen, pause)
+                else:
+                    time.sleep(pause)
+                    delay = min(delay * 1.5, 0.25)
 
     def save(self) -> Artifact:
         """Save changes: a draft is logged by the active run; a logged version's
@@ -668,12 +682,20 @@ class Artifact:
                 os.unlink(target)
                 raise UsageError(f"artifact file {draft.local} changed after it was added")
 
-        try:
-            transfer.parallel(move, local)
-        except FileNotFoundError as exc:
-            raise UsageError(
-                f"artifact file {exc.filename} was removed before it was logged"
-            ) from None
+        total = sum(d.size or 0 for d in local)
+        label = "storing" if blobs is not None else "staging"
+        with Progress.start(label, len(local), total) as progress:
+
+            def move_counted(draft: _Draft) -> None:
+                move(draft)
+                progress.file_done(draft.size or 0)
+
+            try:
+                transfer.parallel(move_counted, local)
+            except FileNotFoundError as exc:
+                raise UsageError(
+                    f"artifact file {exc.filename} was removed before it was logged"
+                ) from None
         for draft in drafts:
             entries[draft.path] = self._entry(draft)
             if draft.local is not None and blobs is None:

@@ -15,10 +15,12 @@ on demand.
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
+import fcntl
 import os
 import re
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +30,7 @@ from heron.store.blobs import file_digest
 if TYPE_CHECKING:
     from heron.settings import Settings
     from heron.store.base import BlobStore
+    from heron.store.s3 import S3BlobStore
 
 DEFAULT_MAX_BYTES = 10 * 1000**3
 _CHUNK = 1 << 20
@@ -69,8 +72,17 @@ class ArtifactCache:
         check_sha256(sha256)
         return self.root / sha256[:2] / sha256[2:]
 
-    def fetch(self, blobs: BlobStore, sha256: str) -> str:
-        """The cached file of a blob, fetched from ``blobs`` and verified if not cached yet."""
+    def fetch(
+        self, blobs: BlobStore, sha256: str, progress: Callable[[int], None] | None = None
+    ) -> str:
+        """The cached file of a blob, fetched from ``blobs`` and verified if not cached yet.
+
+        The fetch writes ``<blob>.partial`` first: one that an interrupted fetch
+        left is resumed (the HTTP store asks for the rest with a ``Range``
+        request), and the whole file is verified before it takes the blob's name;
+        one that does not verify is deleted and refused (StoreError).
+        ``progress`` is told the size of each block fetched.
+        """
         path = self.path(sha256)
         try:
             os.utime(path)
@@ -78,21 +90,37 @@ class ArtifactCache:
         except FileNotFoundError:
             pass
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            from heron.store.s3 import S3BlobStore
+        from heron.store.s3 import S3BlobStore
 
-            if isinstance(blobs, S3BlobStore):
-                os.close(fd)
-                blobs.download_file(sha256, tmp)  # parallel ranged GETs for large objects
-                got = file_digest(tmp)[0]
-            else:
-                digest = hashlib.sha256()
-                with os.fdopen(fd, "wb") as out, blobs.open(sha256) as f:
-                    while block := f.read(_CHUNK):
-                        digest.update(block)
-                        out.write(block)
-                got = digest.hexdigest()
+        if isinstance(blobs, S3BlobStore):
+            return self._fetch_s3(blobs, sha256, path)
+        partial = path.with_name(path.name + ".partial")
+        with _locked(partial):
+            if path.is_file():  # another thread or process fetched it meanwhile
+                partial.unlink(missing_ok=True)  # the empty one this wait made
+                return str(path)
+            try:
+                got = blobs.fetch_into(sha256, str(partial), progress)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    if partial.stat().st_size == 0:  # nothing to resume: leave no empty file
+                        partial.unlink()
+                raise
+            if got != sha256:
+                partial.unlink(missing_ok=True)
+                raise StoreError(
+                    f"refused blob {sha256} from the store: its bytes hash to {got};"
+                    " the stored copy is damaged"
+                )
+            os.replace(partial, path)
+        return str(path)
+
+    def _fetch_s3(self, blobs: S3BlobStore, sha256: str, path: Path) -> str:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        os.close(fd)
+        try:
+            blobs.download_file(sha256, tmp)  # parallel ranged GETs for large objects
+            got = file_digest(tmp)[0]
             if got != sha256:
                 raise StoreError(
                     f"refused blob {sha256} from the store: its bytes hash to {got};"
@@ -157,3 +185,25 @@ class ArtifactCache:
     def trim(self) -> None:
         """Keep the cache within its cap (after a download)."""
         self.cleanup(self.max_bytes)
+
+
+@contextlib.contextmanager
+def _locked(partial: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``partial`` (made if absent): one fetch of a blob at a time.
+
+    A lock taken on a file another holder has since renamed or deleted is
+    taken again on the file now at that name.
+    """
+    while True:
+        fd = os.open(partial, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                same = os.fstat(fd).st_ino == os.stat(partial).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                yield
+                return
+        finally:
+            os.close(fd)

@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, TypeVar
 
 from heron.artifacts.entities import ManifestEntry
+from heron.artifacts.progress import NO_PROGRESS, Progress
 from heron.artifacts.references import local_path, s3_source
 from heron.errors import NotFoundError, StoreError, UsageError
 from heron.store.blobs import copy_file_hashing, file_digest
@@ -162,18 +163,51 @@ def download(
 
     os.makedirs(root, exist_ok=True)
     via = None if isinstance(blobs, LocalBlobStore) else cache
-    parallel(lambda entry: _fetch(blobs, entry, root, via), list(entries))
+    entries = list(entries)
+    total = sum(e.size or 0 for e in entries)
+    with Progress.start("downloading", len(entries), total) as progress:
+        parallel(lambda entry: _fetch(blobs, entry, root, via, progress), entries)
     if via is not None:
         via.trim()
 
 
-def _fetch(blobs: BlobStore, entry: ManifestEntry, root: str, cache: ArtifactCache | None) -> None:
-    from heron.store.blobs import LocalBlobStore
+def _fetch(
+    blobs: BlobStore,
+    entry: ManifestEntry,
+    root: str,
+    cache: ArtifactCache | None,
+    progress: Progress = NO_PROGRESS,
+) -> None:
 
     target = target_path(root, entry.path)
     expected = _expected_sha256(entry)
     if expected is not None and os.path.isfile(target) and file_digest(target)[0] == expected:
+        progress.file_done(entry.size or 0)
         return
+    if cache is not None and entry.ref is None:
+        # Bytes are counted as they arrive (a large file moves the line while it comes).
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        try:
+            _copy(
+                cache.fetch(blobs, entry.digest, progress.advance),
+                target,
+                True,
+                entry.digest,
+                entry.path,
+            )
+        except StoreError:
+            cache.drop(entry.digest)  # damaged since it was cached: fetch it again
+            _copy(cache.fetch(blobs, entry.digest), target, True, entry.digest, entry.path)
+        progress.advance(0, 1)
+        return
+    _fetch_other(blobs, entry, target, expected)
+    progress.file_done(entry.size or 0)
+
+
+def _fetch_other(blobs: BlobStore, entry: ManifestEntry, target: str, expected: str | None) -> None:
+    """A local blob store's file, copied and verified; a reference's, streamed and verified."""
+    from heron.store.blobs import LocalBlobStore
+
     if entry.ref is None and isinstance(blobs, LocalBlobStore):
         source = str(blobs.path(entry.digest))
         try:
@@ -184,13 +218,6 @@ def _fetch(blobs: BlobStore, entry: ManifestEntry, root: str, cache: ArtifactCac
             raise
         return
     os.makedirs(os.path.dirname(target), exist_ok=True)
-    if cache is not None and entry.ref is None:
-        try:
-            _copy(cache.fetch(blobs, entry.digest), target, True, entry.digest, entry.path)
-        except StoreError:
-            cache.drop(entry.digest)  # damaged since it was cached: fetch it again
-            _copy(cache.fetch(blobs, entry.digest), target, True, entry.digest, entry.path)
-        return
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".heron-download-")
     try:
         digest = hashlib.sha256()

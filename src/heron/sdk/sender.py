@@ -12,11 +12,12 @@ Shipper over a finished or dead log.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -78,6 +79,8 @@ class Shipper:
         self.refused: list[Record] = []
         """Records the store refused for good (left out, logged; still in the log)."""
         self._held: list[Record] = []
+        self.on_applied: Callable[[], None] | None = None
+        """Called after each batch the store took (the live sender wakes waiters with it)."""
         # Progress is saved every _PROGRESS_EVERY seconds and at the end: a short
         # run writes its .synced file once, not also after its first batch.
         self._progress_at = time.monotonic()
@@ -132,6 +135,8 @@ class Shipper:
         self.watermark = max(self._apply_or_isolate(ready), batch[-1]["seq"])
         self.applied += len(ready) - (len(self.refused) - refused_before)
         self.sent_any = True
+        if self.on_applied is not None:
+            self.on_applied()
         now = time.monotonic()
         if now - self._progress_at > _PROGRESS_EVERY:
             self._progress_at = now
@@ -215,11 +220,15 @@ class CallSink:
     :data:`~heron.records.CALL_LOG_RUN_ID`), so its batches go to the project's calls.
     """
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, staged: Any = None) -> None:
         self.store = store
         self.blobs = store.blobs
+        self.staged = staged
+        """The :class:`heron.weave.blobs.BlobStager` whose blobs go up before each batch."""
 
     def apply(self, run: RunKey, stream: str, records: Sequence[Record]) -> int:
+        if self.staged is not None and records:
+            self.staged.upload(self.blobs)  # the blobs these calls name, before the calls
         return self.store.apply_calls(run.entity, run.project, stream, records)
 
     def watermark(self, run: RunKey, stream: str) -> int:
@@ -251,14 +260,62 @@ class Sender(threading.Thread):
         self.last_error: BaseException | None = None
         self.unexpected_error: BaseException | None = None
         self.failures = 0
+        self._waiters = 0
+        self._applied = threading.Condition()
+        self._applied_count = 0
+
+    @contextlib.contextmanager
+    def hurry(self) -> Iterator[None]:
+        """While held, the sender ships at once (no LINGER): someone waits for a record."""
+        with self._applied:
+            self._waiters += 1
+        self.wake.set()
+        try:
+            yield
+        finally:
+            with self._applied:
+                self._waiters -= 1
+
+    @property
+    def applied_count(self) -> int:
+        """Batches applied or attempts failed so far: the token :meth:`wait_applied` takes."""
+        return self._applied_count
+
+    def wait_applied(self, seen: int, timeout: float) -> None:
+        """Block until a batch is applied or fails after token ``seen``, or ``timeout`` passes."""
+        with self._applied:
+            self._applied.wait_for(lambda: self._applied_count != seen, timeout)
+
+    def _notify_applied(self) -> None:
+        with self._applied:
+            self._applied_count += 1
+            self._applied.notify_all()
+
+    def _linger(self) -> None:
+        """Let records gather (a short run then needs one apply at finish), unless hurried."""
+        end = time.monotonic() + LINGER
+        while True:
+            # The writer sets ``wake`` after each write and once done; hurry() sets it too.
+            self.wake.clear()
+            if self._waiters or self.writer_done.is_set() or self.stop_requested.is_set():
+                return
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            self.wake.wait(left)
 
     def run(self) -> None:
+        try:
+            self._run()
+        finally:
+            self._notify_applied()  # a waiter sees that the sender stopped
+
+    def _run(self) -> None:
         backoff = 0.2
         last_contact = time.monotonic()
         while not self.stop_requested.is_set():
             if self.wake.wait(self.heartbeat_interval):
-                # Let more records gather (a short run then needs a single apply at finish).
-                self.writer_done.wait(LINGER)
+                self._linger()
             self.wake.clear()
             if self.stop_requested.is_set():
                 break
@@ -267,6 +324,7 @@ class Sender(threading.Thread):
                 shipper = self.shipper
                 if shipper is None:
                     shipper = self.shipper = Shipper(self.log_path, self.open_store())
+                    shipper.on_applied = self._notify_applied
                 if shipper.pump(final=finished):
                     last_contact = time.monotonic()
                 elif shipper.sent_any and time.monotonic() - last_contact >= (
@@ -286,6 +344,7 @@ class Sender(threading.Thread):
                 self.last_error = exc
                 if not _expected(exc):
                     self.unexpected_error = exc
+                self._notify_applied()  # a waiter checks whether its record was refused
                 if self.failures in (1, 10) or self.failures % 100 == 0:
                     log.warning("heron: cannot reach the store (%s); will retry", exc)
                 if self.stop_requested.wait(backoff):

@@ -1,8 +1,10 @@
-"""Content-addressed blobs: ``PUT``/``GET``/``HEAD /api/v1/blobs/{sha256}``.
+"""Content-addressed blobs: ``PUT``/``GET``/``HEAD /api/v1/blobs/{sha256}``, and
+``POST /api/v1/blobs/missing`` (which of these digests are not stored).
 
 A blob's name is the sha256 of its bytes, so the server hashes what it
 receives and refuses (400) an upload whose bytes do not match the name. Only
 64 lowercase hex digits are accepted as a name: no path reaches the disk.
+``GET`` answers a single byte range (206), so an interrupted download resumes.
 """
 
 from __future__ import annotations
@@ -12,18 +14,38 @@ import os
 import tempfile
 
 from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from heron.errors import UsageError
 from heron.server.deps import StoreDep
 from heron.server.responses import JSONResponse, stream_file
+
+# One Range parser for media and blobs.
+from heron.server.routes.media import _RANGE, _byte_range, _read_part
 from heron.server.schemas import BlobOut
 from heron.store.blobs import check_sha256
 
 router = APIRouter(tags=["blobs"])
 
 _IMMUTABLE = "public, max-age=31536000, immutable"
+MISSING_MAX = 10_000
+
+
+class MissingIn(BaseModel):
+    digests: list[str] = Field(max_length=MISSING_MAX, description="sha256 hex digests")
+
+
+class MissingOut(BaseModel):
+    missing: list[str] = Field(description="The digests asked about that are not stored.")
+
+
+@router.post("/blobs/missing", response_model=MissingOut)
+def missing_blobs(body: MissingIn, store: StoreDep) -> Response:
+    """Which of up to 10,000 digests the store lacks: what a (resumed) upload must send."""
+    digests = [check_sha256(d) for d in body.digests]
+    return JSONResponse({"missing": store.blobs.missing(digests)})
 
 
 @router.put("/blobs/{sha256}", response_model=BlobOut, status_code=201)
@@ -60,10 +82,27 @@ async def put_blob(sha256: str, request: Request, store: StoreDep) -> Response:
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
-def get_blob(sha256: str, store: StoreDep) -> Response:
-    """The blob's bytes, streamed; cacheable forever since the name is the content's hash."""
+def get_blob(sha256: str, request: Request, store: StoreDep) -> Response:
+    """The blob's bytes, streamed; cacheable forever since the name is the content's hash.
+
+    ``Range: bytes=start-[end]`` gets that part (206), or 416 past the end.
+    """
     f = store.blobs.open(check_sha256(sha256))
-    return stream_file(f, headers={"ETag": f'"{sha256}"', "Cache-Control": _IMMUTABLE})
+    headers = {"ETag": f'"{sha256}"', "Cache-Control": _IMMUTABLE, "Accept-Ranges": "bytes"}
+    wanted = _RANGE.match(request.headers.get("range", "").strip())
+    if wanted is None:
+        return stream_file(f, headers=headers)
+    size = f.seek(0, os.SEEK_END)
+    start, end = _byte_range(wanted.group(1), wanted.group(2), size)
+    if start is None:
+        f.close()
+        return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{size}"})
+    f.seek(start)
+    headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    headers["Content-Length"] = str(end - start + 1)
+    return StreamingResponse(
+        _read_part(f, end - start + 1), 206, media_type="application/octet-stream", headers=headers
+    )
 
 
 @router.head("/blobs/{sha256}", response_class=Response)
