@@ -183,17 +183,14 @@ def bench_table_endpoint(quick: bool = False) -> list[Result]:
 
 
 def main(argv: list[str]) -> int:
-    from benchmarks.run import table
+    from benchmarks.run import report
 
     quick = "--quick" in argv
     results: list[Result] = []
     for bench in (bench_table_log, bench_gallery, bench_table_endpoint):
         print(f"running {bench.__name__} ...", file=sys.stderr, flush=True)
         results.extend(bench(quick))
-    print(table(results))
-    missed = [r.name for r in results if r.ok is False]
-    if missed:
-        print("missed targets: " + "; ".join(missed))
+    missed = report(results)
     return 1 if missed else 0
 
 

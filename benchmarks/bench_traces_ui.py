@@ -178,7 +178,7 @@ def bench_traces_ui(quick: bool = False) -> list[Result]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from benchmarks.run import table
+    from benchmarks.run import report
 
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.bench_traces_ui", description=__doc__
@@ -186,10 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="2,000 traces; 20,000 children")
     args = parser.parse_args(argv)
     results = bench_traces_ui(quick=args.quick)
-    print(table(results))
-    missed = [r.name for r in results if r.ok is False]
-    if missed:
-        print("missed targets: " + "; ".join(missed))
+    missed = report(results)
     return 1 if missed else 0
 
 

@@ -216,17 +216,13 @@ def bench_workspace(quick: bool = False) -> list[Result]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from benchmarks.run import table
+    from benchmarks.run import report
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_ui", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="20 runs x 20k steps")
     args = parser.parse_args(argv)
     results = bench_workspace(quick=args.quick) + bench_runs_table(quick=args.quick)
-    print(table(results))
-    missed = [r.name for r in results if r.ok is False]
-    if missed:
-        print("missed targets: " + "; ".join(missed))
-    return 0
+    return 1 if report(results) else 0
 
 
 if __name__ == "__main__":

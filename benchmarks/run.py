@@ -105,6 +105,15 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+def report(results: list[Result]) -> list[str]:
+    """Print the results table, then a line naming each missed target; return those names."""
+    print(table(results))
+    missed = [r.name for r in results if r.ok is False]
+    if missed:
+        print("missed targets: " + "; ".join(missed))
+    return missed
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, scaled targets")
@@ -127,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             notes.append(f"{name}: FAILED\n{traceback.format_exc()}")
         print(f"  {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
 
-    print(table(results))
+    missed = report(results)
     print(
         f"\n{len(benches)} benchmarks in {time.perf_counter() - started:.0f} s"
         + (" (quick)" if args.quick else "")
@@ -137,9 +146,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         with open(args.json, "w") as f:
             json.dump([r.to_dict() for r in results], f, indent=2)
-    missed = [r.name for r in results if r.ok is False]
-    if missed:
-        print("missed targets: " + "; ".join(missed))
     if failures or (args.check and missed):
         return 1
     return 0

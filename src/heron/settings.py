@@ -66,6 +66,8 @@ class Settings:
     git: bool = True
     """Record git remote/branch/commit and a diff when the tree is dirty."""
     silent: bool = False
+    progress: bool | None = None
+    """A progress line for large artifact transfers: None draws it when stderr is a terminal."""
     heartbeat_interval: float = 10.0
     crash_timeout: float = 120.0
     """A running run whose heartbeat is older than this is reported as crashed."""
@@ -142,6 +144,7 @@ class Settings:
         flags: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             ("strict_steps", "STRICT_STEPS", ()),
             ("silent", "SILENT", ("WANDB_SILENT",)),
+            ("progress", "PROGRESS", ()),
         )
         for field, name, flag_aliases in flags:
             raw = get(name, *flag_aliases)

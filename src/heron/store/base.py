@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import abc
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, BinaryIO
 
 import orjson
@@ -83,6 +83,8 @@ CALL_FIELDS = (
     "attributes",
     "started_at",
     "ended_at",
+    "thread_id",
+    "turn_id",
 )
 """The keys of a call as the store returns it."""
 OBJECT_KINDS = ("object", "op")
@@ -157,6 +159,34 @@ class BlobStore(abc.ABC):
     @abc.abstractmethod
     def exists(self, sha256: str) -> bool:
         """True if a blob with this digest is stored."""
+
+    def missing(self, digests: Sequence[str]) -> list[str]:
+        """The digests of ``digests`` not stored, in order: what an upload still has to send.
+
+        Asking once before an upload is what makes it resumable: after an
+        interruption, a second upload sends only the blobs the first did not.
+        The HTTP store asks in one request (``POST /api/v1/blobs/missing``).
+        """
+        return [sha256 for sha256 in dict.fromkeys(digests) if not self.exists(sha256)]
+
+    def fetch_into(
+        self, sha256: str, path: str, progress: Callable[[int], None] | None = None
+    ) -> str:
+        """Write the blob to ``path``; return the sha256 of the whole file written.
+
+        The caller compares the result with ``sha256`` (and keeps the file only
+        if they match). A store that can send a byte range (the HTTP store)
+        resumes a ``path`` an interrupted fetch left, fetching only the rest;
+        the default starts over. ``progress`` is told each block's size.
+        """
+        digest = hashlib.sha256()
+        with self.open(sha256) as f, open(path, "wb") as out:
+            while block := f.read(1 << 20):
+                digest.update(block)
+                out.write(block)
+                if progress is not None:
+                    progress(len(block))
+        return digest.hexdigest()
 
     @abc.abstractmethod
     def open(self, sha256: str) -> BinaryIO:
@@ -514,11 +544,15 @@ class Store(abc.ABC):
         limit: int | None = None,
         offset: int = 0,
         include_costs: bool = False,
+        query: dict[str, Any] | None = None,
+        columns: Sequence[str] | None = None,
+        include_feedback: bool = False,
     ) -> list[dict[str, Any]]:
         """A page of the project's calls, each a dict of :data:`CALL_FIELDS`.
 
         ``filter`` keys: ``op_names``, ``trace_ids``, ``parent_ids``,
-        ``call_ids`` (lists of strings; a call matches when its field is in
+        ``call_ids``, ``thread_ids``, ``turn_ids`` (lists of strings; a call
+        matches when its field is in
         the list), ``trace_roots_only`` (bool: only calls without a
         parent), ``statuses`` (a list of ``success`` (ended without an
         exception), ``error`` (has an exception), ``running`` (not ended)),
@@ -549,13 +583,40 @@ class Store(abc.ABC):
         ``effective_date`` at or before then, else the built-in one.
         Prompt tokens are ``prompt_tokens`` or ``input_tokens``, completion
         tokens ``completion_tokens`` or ``output_tokens``.
+
+        ``query`` is a weave-style ``{"$expr": {...}}`` ANDed with the filter.
+        Conditions: ``$and``/``$or`` (lists), ``$not`` (one condition),
+        ``$eq``/``$gt``/``$gte``/``$lt``/``$lte`` (two operands), ``$in``
+        (``[operand, [operand, ...]]``), ``$contains`` (``{"input",
+        "substr", "case_insensitive"}``). Operands: ``{"$getField": name}``
+        (``id``, ``trace_id``, ``parent_id``, ``op_name``,
+        ``display_name``, ``exception``, ``thread_id``, ``turn_id``,
+        ``started_at``, ``ended_at``, or a dotted path under ``inputs``,
+        ``output``, ``summary``, ``attributes``), ``{"$literal": value}``
+        and ``{"$convert": {"input": operand, "to": "int"|"double"|
+        "string"|"bool"}}``. JSON fields compare as text (``true``/``false``
+        for booleans, absent or null as null), or as numbers when the other
+        side is a number (text that is not a number is then null); ``$eq``
+        with a null literal tests for null. UsageError names an unknown
+        operator or field.
+
+        ``columns`` limits the returned fields to these of
+        :data:`CALL_FIELDS` (``id``, ``trace_id``, ``parent_id``,
+        ``op_name``, ``started_at`` are always kept). ``include_feedback``
+        adds ``summary["weave"]["feedback"]``: the call's feedback as
+        :meth:`list_feedback` gives it.
         """
 
     @abc.abstractmethod
     def count_calls(
-        self, entity: str, project: str, *, filter: dict[str, Any] | None = None
+        self,
+        entity: str,
+        project: str,
+        *,
+        filter: dict[str, Any] | None = None,
+        query: dict[str, Any] | None = None,
     ) -> int:
-        """How many calls :meth:`get_calls` would page through with this filter."""
+        """How many calls :meth:`get_calls` would page through with this filter and query."""
 
     @abc.abstractmethod
     def count_calls_by(
@@ -612,6 +673,28 @@ class Store(abc.ABC):
         {emoji: n}}}``; calls without feedback (or unknown) are absent. For
         a page of a calls table (at most :data:`MAX_CALLS_PAGE` ids per
         HTTP request).
+        """
+
+    @abc.abstractmethod
+    def query_feedback(
+        self,
+        entity: str,
+        project: str,
+        *,
+        feedback_ids: Sequence[str] | None = None,
+        call_ids: Sequence[str] | None = None,
+        feedback_types: Sequence[str] | None = None,
+        reactions: Sequence[str] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """The project's feedback, oldest first, as :meth:`list_feedback` gives it.
+
+        Each given list narrows the result (ANDed): feedback ``id``s, the
+        ``call_id``s it is on, its ``feedback_type``s, ``reactions`` (emoji of
+        ``wandb.reaction.1`` feedback). ``limit`` None means all (at most
+        :data:`MAX_CALLS_PAGE` per HTTP request). An unknown project yields
+        an empty list; UsageError names a bad argument.
         """
 
     @abc.abstractmethod

@@ -282,32 +282,72 @@ class LocalBlobStore(BlobStore):
         return digest.hexdigest(), size
 
 
-def put_staged(blobs: BlobStore, staged: dict[str, str], workers: int = 8) -> list[str]:
+def put_staged(
+    blobs: BlobStore, staged: dict[str, str], workers: int = 8, label: str = "uploading"
+) -> list[str]:
     """Put staged files (``{sha256: path}``) the store lacks; return the digests that failed.
 
+    The store is asked once which blobs it lacks (:meth:`BlobStore.missing`)
+    and only those are sent, so a second call after an interrupted one sends
+    only what the first did not; a file is resent whole if it was cut off.
     A file that is gone, unreadable, or whose content no longer has its
     digest is reported, never stored under the wrong name. Files go up in
-    parallel threads (hashing and copying release the GIL).
+    parallel threads (hashing and copying release the GIL), with a progress
+    line for large uploads (:mod:`heron.artifacts.progress`).
     """
+    from heron.artifacts.progress import Progress
+
+    absent = set(blobs.missing(list(staged))) if staged else set()
+    items = [(sha256, path) for sha256, path in staged.items() if sha256 in absent]
+    sizes = {sha256: _size_or_zero(path) for sha256, path in items}
+    progress = Progress.start(label, len(items), sum(sizes.values()))
 
     def put(item: tuple[str, str]) -> str | None:
         sha256, path = item
-        if blobs.exists(sha256):
-            return None
         try:
             stored, _ = blobs.put_file(path)
         except OSError:
             return sha256
+        progress.file_done(sizes[sha256])
         return None if stored == sha256 else sha256
 
     # Imported here: importing concurrent.futures registers an atexit hook, which fails
     # when the store is first opened by a run finishing at interpreter exit.
     from concurrent.futures import ThreadPoolExecutor
 
-    items = list(staged.items())
-    if len(items) <= 1:
-        failed = [put(item) for item in items]
-    else:
-        with ThreadPoolExecutor(min(workers, len(items)), thread_name_prefix="heron-put") as pool:
-            failed = list(pool.map(put, items))
+    with progress:
+        if len(items) <= 1:
+            failed = [put(item) for item in items]
+        else:
+            with ThreadPoolExecutor(
+                min(workers, len(items)), thread_name_prefix="heron-put"
+            ) as pool:
+                failed = list(pool.map(put, items))
     return [sha for sha in failed if sha is not None]
+
+
+def put_folder(blobs: BlobStore, folder: Path) -> int:
+    """Put each blob staged in ``folder`` (files named by their sha256) and remove it.
+
+    Used for the blobs weave calls stage beside their call log; the sender,
+    and ``heron sync`` for an offline call log, put them before the calls
+    that name them. Returns how many were put; a missing folder is none.
+    """
+    try:
+        paths = sorted(folder.iterdir())
+    except FileNotFoundError:
+        return 0
+    done = 0
+    for path in paths:
+        if _SHA256_RE.match(path.name):
+            blobs.put_file(str(path))
+            path.unlink(missing_ok=True)
+            done += 1
+    return done
+
+
+def _size_or_zero(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0

@@ -96,6 +96,8 @@ SERIES_KEYS = 64
 SPOOL_MAX = 16 << 20
 """Downloaded blobs larger than this spill from memory to a temporary file."""
 _CHUNK = 1 << 20
+_MISSING_BATCH = 10_000
+"""Digests per ``POST /blobs/missing`` request."""
 _BACKOFF_FIRST = 0.1
 _BACKOFF_MAX = 2.0
 
@@ -584,6 +586,9 @@ class HttpStore(Store):
         limit: int | None = None,
         offset: int = 0,
         include_costs: bool = False,
+        query: dict[str, Any] | None = None,
+        columns: Sequence[str] | None = None,
+        include_feedback: bool = False,
     ) -> list[dict[str, Any]]:
         if (limit is not None and limit < 0) or offset < 0:
             raise UsageError("limit and offset must not be negative")
@@ -592,7 +597,7 @@ class HttpStore(Store):
         found: list[dict[str, Any]] = []
         while True:
             page = MAX_CALLS_PAGE if limit is None else min(limit - len(found), MAX_CALLS_PAGE)
-            body = {
+            body: dict[str, Any] = {
                 "filter": filter,
                 "sort_by": order,
                 "limit": page,
@@ -600,16 +605,30 @@ class HttpStore(Store):
             }
             if include_costs:
                 body["include_costs"] = True
+            if query is not None:
+                body["query"] = query
+            if columns is not None:
+                body["columns"] = list(columns)
+            if include_feedback:
+                body["include_feedback"] = True
             got = self._json("POST", path, content=_dumps(body))["calls"]
             found.extend(got)
             if len(got) < page or (limit is not None and len(found) >= limit):
                 return found
 
     def count_calls(
-        self, entity: str, project: str, *, filter: dict[str, Any] | None = None
+        self,
+        entity: str,
+        project: str,
+        *,
+        filter: dict[str, Any] | None = None,
+        query: dict[str, Any] | None = None,
     ) -> int:
         path = f"{_project_path(entity, project)}/calls/count"
-        return int(self._json("POST", path, content=_dumps({"filter": filter}))["count"])
+        body: dict[str, Any] = {"filter": filter}
+        if query is not None:
+            body["query"] = query
+        return int(self._json("POST", path, content=_dumps(body))["count"])
 
     def count_calls_by(
         self, entity: str, project: str, field: str, *, filter: dict[str, Any] | None = None
@@ -657,6 +676,40 @@ class HttpStore(Store):
             body = _dumps({"call_ids": ids[i : i + MAX_CALLS_PAGE]})
             counts.update(self._json("POST", path, content=body)["counts"])
         return counts
+
+    def query_feedback(
+        self,
+        entity: str,
+        project: str,
+        *,
+        feedback_ids: Sequence[str] | None = None,
+        call_ids: Sequence[str] | None = None,
+        feedback_types: Sequence[str] | None = None,
+        reactions: Sequence[str] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        if (limit is not None and limit < 0) or offset < 0:
+            raise UsageError("limit and offset must not be negative")
+        path = f"{_project_path(entity, project)}/feedback/query"
+        lists = {
+            "feedback_ids": feedback_ids,
+            "call_ids": call_ids,
+            "feedback_types": feedback_types,
+            "reactions": reactions,
+        }
+        for name, value in lists.items():
+            if isinstance(value, str):
+                raise UsageError(f"{name} must be a list of strings, not one string")
+        base = {k: list(v) for k, v in lists.items() if v is not None}
+        found: list[dict[str, Any]] = []
+        while True:
+            page = MAX_CALLS_PAGE if limit is None else min(limit - len(found), MAX_CALLS_PAGE)
+            body = {**base, "limit": page, "offset": offset + len(found)}
+            got = self._json("POST", path, content=_dumps(body))["feedback"]
+            found.extend(got)
+            if len(got) < page or (limit is not None and len(found) >= limit):
+                return found
 
     def purge_feedback(self, entity: str, project: str, feedback_id: str) -> bool:
         path = f"{_project_path(entity, project)}/feedback/{_segment(feedback_id)}"
@@ -1145,6 +1198,54 @@ class HttpBlobStore(BlobStore):
         except NotFoundError:
             return False
         return True
+
+    def missing(self, digests: Sequence[str]) -> list[str]:
+        wanted = [check_sha256(d) for d in dict.fromkeys(digests)]
+        missing: list[str] = []
+        for start in range(0, len(wanted), _MISSING_BATCH):
+            body = orjson.dumps({"digests": wanted[start : start + _MISSING_BATCH]})
+            missing += self._store._json("POST", "/blobs/missing", content=body)["missing"]
+        return missing
+
+    def fetch_into(
+        self, sha256: str, path: str, progress: Callable[[int], None] | None = None
+    ) -> str:
+        """Resumes: bytes already in ``path`` are kept and the rest asked for with ``Range``.
+
+        Each retry after a dropped connection resumes too, from what had landed.
+        """
+        check_sha256(sha256)
+        client = self._store._client
+
+        def attempt() -> str:
+            digest = hashlib.sha256()
+            with open(path, "ab+") as out:
+                out.seek(0)
+                while block := out.read(_CHUNK):  # the part an earlier fetch left
+                    digest.update(block)
+                have = out.tell()
+                headers = {"Range": f"bytes={have}-"} if have else {}
+                try:
+                    with client.stream("GET", f"/blobs/{sha256}", headers=headers) as response:
+                        if response.status_code == 416:  # nothing left to send
+                            response.read()
+                            return digest.hexdigest()
+                        if response.status_code >= 400:
+                            response.read()
+                            self._store._check(response)
+                        if response.status_code != 206:  # the whole blob: start over
+                            out.truncate(0)
+                            digest = hashlib.sha256()
+                        for block in response.iter_bytes(_CHUNK):
+                            digest.update(block)
+                            out.write(block)
+                            if progress is not None:
+                                progress(len(block))
+                except httpx.TransportError as exc:
+                    raise _Transient(f"{type(exc).__name__}: {exc}") from exc
+            return digest.hexdigest()
+
+        return self._store._retrying(f"GET /blobs/{sha256}", attempt)
 
     def open(self, sha256: str) -> BinaryIO:
         check_sha256(sha256)

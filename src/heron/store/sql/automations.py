@@ -17,9 +17,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import orjson
 import sqlalchemy as sa
 
@@ -27,6 +26,9 @@ from heron._version import __version__
 from heron.artifacts.registry import SIGNATURE_HEADER, render, sign
 from heron.store.sql.engine import read, write
 from heron.store.sql.tables import automation_deliveries, automations
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +81,8 @@ class DeliveryWorker:
             thread.join(timeout)
 
     def _loop(self) -> None:
+        import httpx  # only a store that delivers webhooks pays for the import
+
         with httpx.Client(follow_redirects=False) as client:
             while not self._stop.is_set():
                 self._wake.clear()
@@ -157,6 +161,8 @@ class DeliveryWorker:
             headers[SIGNATURE_HEADER] = sign(row.secret, body)
         request = {"url": action["url"], "headers": headers, "body": payload}
         started = time.time()
+        import httpx
+
         code: int | None = None
         error: str | None = None
         try:

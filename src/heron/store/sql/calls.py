@@ -9,6 +9,7 @@ a trace of 100,000 calls costs about 100,000 inserts, not twice that.
 from __future__ import annotations
 
 import bisect
+import operator
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -25,7 +26,7 @@ from heron.store.sql import statements as q
 from heron.store.sql.engine import read, write
 from heron.store.sql.tables import call_feedback, call_streams, calls, projects
 
-FILTER_LIST_KEYS = ("op_names", "trace_ids", "parent_ids", "call_ids")
+FILTER_LIST_KEYS = ("op_names", "trace_ids", "parent_ids", "call_ids", "thread_ids", "turn_ids")
 FILTER_KEYS = (
     *FILTER_LIST_KEYS,
     "trace_roots_only",
@@ -51,12 +52,13 @@ _FILTER_COLUMNS = {
     "trace_ids": calls.c.trace_id,
     "parent_ids": calls.c.parent_id,
     "call_ids": calls.c.id,
+    "thread_ids": calls.c.thread_id,
+    "turn_ids": calls.c.turn_id,
 }
 _IN_CHUNK = 500
 """Ids per ``IN (...)`` list: well under SQLite's bound-parameter limit."""
 _CALL_TYPES = frozenset(CALL_RECORD_TYPES)
 _END_FIELDS = ("output", "exception", "summary", "ended_at")
-_COLUMNS = [calls.c[name] for name in CALL_FIELDS]
 
 
 # ------------------------------------------------------------------ writes
@@ -119,7 +121,9 @@ def _apply_records(conn: sa.Connection, project_id: int, records: list[Record]) 
                 _merge_end(started, record)
             else:
                 ends.append(record)
-    if starts:
+    if starts and conn.dialect.name == "sqlite":
+        _insert(conn, list(starts.values()))  # its ON CONFLICT skips the ids already stored
+    elif starts:
         existing = _existing_ids(conn, project_id, list(starts))
         rows = [row for call_id, row in starts.items() if call_id not in existing]
         if rows:
@@ -138,11 +142,14 @@ def _apply_records(conn: sa.Connection, project_id: int, records: list[Record]) 
         )
 
 
+_CALL_COLUMNS = tuple(c.name for c in calls.c)
 _INSERT_SQLITE = (
-    f"INSERT INTO calls ({', '.join(c.name for c in calls.c)})"
-    f" VALUES ({', '.join('?' for _ in calls.c)})"
+    f"INSERT INTO calls ({', '.join(_CALL_COLUMNS)})"
+    f" VALUES ({', '.join('?' for _ in _CALL_COLUMNS)})"
+    " ON CONFLICT (project_id, id) DO NOTHING"
 )
-_JSON_COLUMNS = frozenset({"inputs", "summary", "attributes"})
+_JSON_AT = tuple(_CALL_COLUMNS.index(name) for name in ("inputs", "summary", "attributes"))
+_OUTPUT_AT = _CALL_COLUMNS.index("output")
 
 
 def _insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
@@ -150,20 +157,23 @@ def _insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
 
     SQLAlchemy's per-row parameter processing costs more than SQLite's insert
     itself, and the sender that runs this shares the GIL with the traced code.
+    On SQLite a row whose id is already stored is skipped (not an error).
     """
     if conn.dialect.name != "sqlite":
         conn.execute(calls.insert(), rows)
         return
     dumps = orjson.dumps
-    names = [c.name for c in calls.c]
+    pick = operator.itemgetter(*_CALL_COLUMNS)
+    inputs_at, summary_at, attributes_at = _JSON_AT
+    output_at = _OUTPUT_AT
     params = []
     for row in rows:
-        values = []
-        for name in names:
-            value = row[name]
-            if name in _JSON_COLUMNS or (name == "output" and value is not None):
-                value = dumps(value).decode()
-            values.append(value)
+        values = list(pick(row))
+        values[inputs_at] = dumps(values[inputs_at]).decode()
+        values[summary_at] = dumps(values[summary_at]).decode()
+        values[attributes_at] = dumps(values[attributes_at]).decode()
+        if values[output_at] is not None:
+            values[output_at] = dumps(values[output_at]).decode()
         params.append(tuple(values))
     conn.exec_driver_sql(_INSERT_SQLITE, params)
 
@@ -190,6 +200,8 @@ def _start_row(record: Record, project_id: int) -> dict[str, Any]:
         "attributes": record.get("attributes") or {},
         "started_at": float(started_at),
         "ended_at": None,
+        "thread_id": _optional_id(record.get("thread_id"), "thread_id"),
+        "turn_id": _optional_id(record.get("turn_id"), "turn_id"),
     }
 
 
@@ -213,9 +225,14 @@ def _check_id(value: Any, what: str) -> str:
     return value
 
 
+def _optional_id(value: Any, what: str) -> str | None:
+    return None if value is None else _check_id(value, what)
+
+
 def _validated(records: Sequence[Record]) -> list[Record]:
     if isinstance(records, (str, bytes, dict)) or not isinstance(records, Sequence):
         raise UsageError("records must be a list of record dicts")
+    previous, in_order = 0, True
     for record in records:
         if not isinstance(record, dict):
             raise InvalidValueError(f"a record must be a dict, not {type(record).__name__}")
@@ -227,6 +244,10 @@ def _validated(records: Sequence[Record]) -> list[Record]:
                 f"record {seq} has type {kind!r}: a call log holds only"
                 f" {', '.join(CALL_RECORD_TYPES)} records"
             )
+        in_order = in_order and seq > previous
+        previous = seq
+    if in_order:  # as a log is read: no sort, no duplicates
+        return list(records)
     ordered = sorted(records, key=lambda r: r["seq"])
     unique = [r for i, r in enumerate(ordered) if i == 0 or ordered[i - 1]["seq"] != r["seq"]]
     return unique
@@ -482,8 +503,11 @@ def get_calls(
     sort_by: Any,
     limit: int | None,
     offset: int,
+    query: dict[str, Any] | None = None,
+    columns: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
     checked = check_filter(filter)
+    fields = check_columns(columns)
     order = []
     for field, direction in check_sort(sort_by):
         column = _started_at(checked) if field == "started_at" else _SORT_COLUMNS[field]
@@ -495,22 +519,51 @@ def get_calls(
         ):
             raise UsageError(f"{name} must be a non-negative integer, not {value!r}")
     where = _where(entity, project, checked, engine.dialect.name)
-    query = sa.select(*_COLUMNS).where(*where).order_by(*order)
+    if query is not None:
+        where.append(query_where(query, engine.dialect.name))
+    select = sa.select(*(calls.c[f] for f in fields)).where(*where).order_by(*order)
     if limit is not None:
-        query = query.limit(limit)
+        select = select.limit(limit)
     if offset:
-        query = query.offset(offset)
+        select = select.offset(offset)
     with read(engine) as conn:
         # Plain str keys: column names are str subclasses, which orjson refuses as keys.
-        return [dict(zip(CALL_FIELDS, row, strict=True)) for row in conn.execute(query)]
+        return [dict(zip(fields, row, strict=True)) for row in conn.execute(select)]
 
 
-def count_calls(engine: sa.Engine, entity: str, project: str, filter: dict[str, Any] | None) -> int:
+ALWAYS_COLUMNS = ("id", "trace_id", "parent_id", "op_name", "started_at")
+"""The fields every call keeps, whatever ``columns`` asks for."""
+
+
+def check_columns(columns: Any) -> tuple[str, ...]:
+    """The fields to return for ``columns`` (None: all of :data:`CALL_FIELDS`)."""
+    if columns is None:
+        return CALL_FIELDS
+    if isinstance(columns, str) or not isinstance(columns, (list, tuple)):
+        raise UsageError(f"columns must be a list of call fields, not {columns!r}")
+    unknown = [c for c in columns if c not in CALL_FIELDS]
+    if unknown:
+        raise UsageError(
+            f"unknown call columns {unknown!r}: use fields among {', '.join(CALL_FIELDS)}"
+        )
+    wanted = set(columns) | set(ALWAYS_COLUMNS)
+    return tuple(f for f in CALL_FIELDS if f in wanted)
+
+
+def count_calls(
+    engine: sa.Engine,
+    entity: str,
+    project: str,
+    filter: dict[str, Any] | None,
+    query: dict[str, Any] | None = None,
+) -> int:
     checked = check_filter(filter)
     where = _where(entity, project, checked, engine.dialect.name)
-    query = sa.select(sa.func.count()).select_from(calls).where(*where)
+    if query is not None:
+        where.append(query_where(query, engine.dialect.name))
+    counted = sa.select(sa.func.count()).select_from(calls).where(*where)
     with read(engine) as conn:
-        return int(conn.execute(query).scalar_one())
+        return int(conn.execute(counted).scalar_one())
 
 
 def count_calls_by(
@@ -661,6 +714,91 @@ def list_feedback(
         return [dict(zip(_FEEDBACK_FIELDS, row, strict=True)) for row in conn.execute(query)]
 
 
+def attach_feedback(
+    engine: sa.Engine, entity: str, project: str, rows: list[dict[str, Any]]
+) -> None:
+    """Add ``summary["weave"]["feedback"]`` (the call's feedback, oldest first) to each row."""
+    if not rows:
+        return
+    found: dict[str, list[dict[str, Any]]] = {}
+    with read(engine) as conn:
+        for chunk in _chunks(list(dict.fromkeys(row["id"] for row in rows))):
+            query = (
+                sa.select(*_FEEDBACK_COLUMNS)
+                .join(projects, projects.c.id == call_feedback.c.project_id)
+                .where(
+                    projects.c.entity == entity,
+                    projects.c.name == project,
+                    call_feedback.c.call_id.in_(chunk),
+                )
+                .order_by(call_feedback.c.created_at, call_feedback.c.id)
+            )
+            for item in conn.execute(query):
+                entry = dict(zip(_FEEDBACK_FIELDS, item, strict=True))
+                found.setdefault(entry["call_id"], []).append(entry)
+    for row in rows:
+        summary = row.get("summary")
+        summary = dict(summary) if isinstance(summary, dict) else {}
+        weave = summary.get("weave")
+        weave = dict(weave) if isinstance(weave, dict) else {}
+        weave["feedback"] = found.get(row["id"], [])
+        summary["weave"] = weave
+        row["summary"] = summary
+
+
+def query_feedback(
+    engine: sa.Engine,
+    entity: str,
+    project: str,
+    *,
+    feedback_ids: Sequence[str] | None,
+    call_ids: Sequence[str] | None,
+    feedback_types: Sequence[str] | None,
+    reactions: Sequence[str] | None,
+    limit: int | None,
+    offset: int,
+) -> list[dict[str, Any]]:
+    """See :meth:`heron.store.base.Store.query_feedback`."""
+    lists = {
+        "feedback_ids": feedback_ids,
+        "call_ids": call_ids,
+        "feedback_types": feedback_types,
+        "reactions": reactions,
+    }
+    for name, value in lists.items():
+        if value is not None and (
+            isinstance(value, str) or not all(isinstance(v, str) for v in value)
+        ):
+            raise UsageError(f"{name} must be a list of strings, not {value!r}")
+    for name, number in (("limit", limit), ("offset", offset)):
+        if number is not None and (
+            not isinstance(number, int) or isinstance(number, bool) or number < 0
+        ):
+            raise UsageError(f"{name} must be a non-negative integer, not {number!r}")
+    where = [projects.c.entity == entity, projects.c.name == project]
+    if feedback_ids is not None:
+        where.append(call_feedback.c.id.in_(list(feedback_ids)))
+    if call_ids is not None:
+        where.append(call_feedback.c.call_id.in_(list(call_ids)))
+    if feedback_types is not None:
+        where.append(call_feedback.c.feedback_type.in_(list(feedback_types)))
+    if reactions is not None:
+        where.append(call_feedback.c.feedback_type == REACTION_TYPE)
+        where.append(_emoji(engine.dialect.name).in_(list(reactions)))
+    query = (
+        sa.select(*_FEEDBACK_COLUMNS)
+        .join(projects, projects.c.id == call_feedback.c.project_id)
+        .where(*where)
+        .order_by(call_feedback.c.created_at, call_feedback.c.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
+    with read(engine) as conn:
+        return [dict(zip(_FEEDBACK_FIELDS, row, strict=True)) for row in conn.execute(query)]
+
+
 def feedback_counts(
     engine: sa.Engine, entity: str, project: str, call_ids: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
@@ -703,3 +841,265 @@ def purge_feedback(engine: sa.Engine, entity: str, project: str, feedback_id: st
             )
         )
         return bool(result.rowcount)
+
+
+# ------------------------------------------------------------------ weave-style query expressions
+
+QUERY_OPERATORS = (
+    "$and",
+    "$or",
+    "$not",
+    "$eq",
+    "$gt",
+    "$gte",
+    "$lt",
+    "$lte",
+    "$in",
+    "$contains",
+)
+_TEXT_FIELDS = (
+    "id",
+    "trace_id",
+    "parent_id",
+    "op_name",
+    "display_name",
+    "exception",
+    "thread_id",
+    "turn_id",
+)
+_NUMBER_FIELDS = ("started_at", "ended_at")
+_JSON_FIELDS = ("inputs", "output", "summary", "attributes")
+_CONVERT_TO = ("int", "double", "string", "bool")
+_NUMERIC_TEXT = r"^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
+_COMPARE = {
+    "$eq": lambda a, b: a == b,
+    "$gt": lambda a, b: a > b,
+    "$gte": lambda a, b: a >= b,
+    "$lt": lambda a, b: a < b,
+    "$lte": lambda a, b: a <= b,
+}
+
+
+class _Operand:
+    """A value in a query: a field of the call, a literal, or a conversion of either.
+
+    ``kind`` is what the operand is compared as by default: ``text``,
+    ``number``, ``bool``, ``null`` or ``any`` (a JSON field, whose stored type
+    is not known: compared as text unless the other side is a number).
+    """
+
+    def __init__(self, kind: str, text: Any = None, number: Any = None, value: Any = None):
+        self.kind = kind
+        self._text = text
+        self._number = number
+        self.value = value
+
+    def text(self) -> Any:
+        if self._text is None:
+            raise UsageError("this query operand cannot be compared as text")
+        return self._text
+
+    def number(self) -> Any:
+        if self._number is None:
+            raise UsageError(
+                "this query operand cannot be compared as a number: $convert it to double"
+            )
+        return self._number
+
+
+def check_query(query: Any) -> dict[str, Any] | None:
+    """The query, checked (compiled for SQLite): UsageError names what is wrong."""
+    if query is None:
+        return None
+    query_where(query, "sqlite")
+    return dict(query)
+
+
+def query_where(query: Any, dialect: str) -> Any:
+    """A weave-style ``{"$expr": {...}}`` query as a SQL condition on ``calls``."""
+    if not isinstance(query, dict) or set(query) != {"$expr"}:
+        raise UsageError(
+            'a calls query is {"$expr": {...}}, e.g. {"$expr": {"$eq": [{"$getField":'
+            ' "op_name"}, {"$literal": "answer"}]}}'
+        )
+    return _condition(query["$expr"], dialect)
+
+
+def _single(node: Any, where: str) -> tuple[str, Any]:
+    if not isinstance(node, dict) or len(node) != 1:
+        raise UsageError(f"{where}: expected an object with one operator, not {node!r}")
+    ((op, args),) = node.items()
+    return op, args
+
+
+def _condition(node: Any, dialect: str) -> Any:
+    op, args = _single(node, "a query condition")
+    if op in ("$and", "$or"):
+        if not isinstance(args, list) or not args:
+            raise UsageError(f"{op} takes a non-empty list of conditions, not {args!r}")
+        parts = [_condition(a, dialect) for a in args]
+        return sa.and_(*parts) if op == "$and" else sa.or_(*parts)
+    if op == "$not":
+        if isinstance(args, list):
+            if len(args) != 1:
+                raise UsageError(f"$not takes one condition, not {len(args)}")
+            args = args[0]
+        return sa.not_(_condition(args, dialect))
+    if op in _COMPARE:
+        if not isinstance(args, list) or len(args) != 2:
+            raise UsageError(f"{op} takes a list of two operands, not {args!r}")
+        left, right = (_operand(a, dialect) for a in args)
+        return _compare(op, left, right)
+    if op == "$in":
+        if not isinstance(args, list) or len(args) != 2 or not isinstance(args[1], list):
+            raise UsageError(f"$in takes [operand, [operand, ...]], not {args!r}")
+        left = _operand(args[0], dialect)
+        options = [_operand(a, dialect) for a in args[1]]
+        if not options:
+            return sa.false()
+        return sa.or_(*(_compare("$eq", left, option) for option in options))
+    if op == "$contains":
+        if not isinstance(args, dict) or not {"input", "substr"} <= set(args):
+            raise UsageError(
+                '$contains takes {"input": operand, "substr": operand, "case_insensitive":'
+                f" bool}}, not {args!r}"
+            )
+        unknown = set(args) - {"input", "substr", "case_insensitive"}
+        if unknown:
+            raise UsageError(f"$contains does not take {', '.join(sorted(unknown))}")
+        haystack = _operand(args["input"], dialect).text()
+        needle = _operand(args["substr"], dialect)
+        fold = bool(args.get("case_insensitive", False))
+        if fold:
+            haystack = sa.func.lower(haystack)
+        word = sa.func.lower(needle.text()) if fold else needle.text()
+        # instr/strpos: case-sensitive (SQLite's LIKE is not), no wildcards to escape.
+        if dialect == "postgresql":
+            return sa.func.strpos(haystack, word) > 0
+        return sa.func.instr(haystack, word) > 0
+    raise UsageError(
+        f"unknown query operator {op!r}: conditions use {', '.join(QUERY_OPERATORS)};"
+        " operands $getField, $literal, $convert"
+    )
+
+
+def _compare(op: str, left: _Operand, right: _Operand) -> Any:
+    if "null" in (left.kind, right.kind):
+        if op != "$eq":
+            raise UsageError(f"{op} cannot compare with null: use $eq (and $not)")
+        other = right if left.kind == "null" else left
+        if other.kind == "null":
+            return sa.true()
+        return (other.number() if other.kind == "number" else other.text()).is_(None)
+    kinds = {left.kind, right.kind}
+    test = _COMPARE[op]
+    if "number" in kinds:
+        return test(left.number(), right.number())
+    if "bool" in kinds:
+        return test(left.text(), right.text())
+    return test(left.text(), right.text())
+
+
+def _operand(node: Any, dialect: str) -> _Operand:
+    op, args = _single(node, "a query operand")
+    if op == "$literal":
+        return _literal(args)
+    if op == "$getField":
+        if not isinstance(args, str) or not args:
+            raise UsageError(f'$getField takes a field name like "inputs.x", not {args!r}')
+        return _field(args, dialect)
+    if op == "$convert":
+        if not isinstance(args, dict) or set(args) != {"input", "to"}:
+            raise UsageError(f'$convert takes {{"input": operand, "to": type}}, not {args!r}')
+        to = args["to"]
+        if to not in _CONVERT_TO:
+            raise UsageError(f"$convert to {to!r}: use one of {', '.join(_CONVERT_TO)}")
+        inner = _operand(args["input"], dialect)
+        if to == "string":
+            return _Operand("text", text=inner.text())
+        if to == "bool":
+            return _Operand("bool", text=inner.text())
+        number = inner.number()
+        if to == "int":  # toward zero, as Python's int()
+            number = (
+                sa.func.trunc(number) if dialect == "postgresql" else sa.cast(number, sa.Integer)
+            )
+        return _Operand("number", number=number, text=inner._text)
+    if op in QUERY_OPERATORS:
+        raise UsageError(f"{op} is a condition; an operand is $getField, $literal or $convert")
+    raise UsageError(f"unknown query operand {op!r}: use $getField, $literal or $convert")
+
+
+def _literal(value: Any) -> _Operand:
+    if value is None:
+        return _Operand("null")
+    if isinstance(value, bool):
+        word = "true" if value else "false"
+        return _Operand("bool", text=sa.literal(word, sa.Text), value=value)
+    if isinstance(value, (int, float)):
+        return _Operand(
+            "number",
+            number=sa.literal(float(value), sa.Float),
+            text=sa.literal(str(value), sa.Text),
+            value=value,
+        )
+    if isinstance(value, str):
+        return _Operand("text", text=sa.literal(value, sa.Text), value=value)
+    raise UsageError(f"$literal takes a string, number, bool or null, not {value!r}")
+
+
+def _field(name: str, dialect: str) -> _Operand:
+    head, _, rest = name.partition(".")
+    if head in _TEXT_FIELDS and not rest:
+        return _Operand("text", text=calls.c[head])
+    if head in _NUMBER_FIELDS and not rest:
+        return _Operand("number", number=calls.c[head], text=sa.cast(calls.c[head], sa.Text))
+    if head not in _JSON_FIELDS:
+        raise UsageError(
+            f"unknown call field {name!r}: use {', '.join(_TEXT_FIELDS + _NUMBER_FIELDS)},"
+            f" or a dotted path under {', '.join(_JSON_FIELDS)}"
+        )
+    path = rest.split(".") if rest else []
+    if any(not part for part in path):
+        raise UsageError(f"invalid field path {name!r}: empty part")
+    column = calls.c[head]
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+
+        keys = sa.literal(path, ARRAY(sa.Text))
+        node = column.op("#>", return_type=JSONB)(keys)
+        text = column.op("#>>", return_type=sa.Text)(keys)
+        kind = sa.func.jsonb_typeof(node, type_=sa.Text)
+        numeric_text = text.op("~", is_comparison=True)(_NUMERIC_TEXT)
+        number = sa.case(
+            (kind == "number", sa.cast(text, sa.Float)),
+            (sa.and_(kind == "string", numeric_text), sa.cast(text, sa.Float)),
+            else_=None,
+        )
+        return _Operand("any", text=text, number=number)
+    json_path = "$" + "".join(f"[{p}]" if p.isdigit() else f'."{_quote(p)}"' for p in path)
+    kind = sa.func.json_type(column, json_path, type_=sa.Text)
+    value = sa.func.json_extract(column, json_path)
+    shown = sa.case(
+        (kind == "true", sa.literal("true")),
+        (kind == "false", sa.literal("false")),
+        (kind == "null", sa.null()),
+        else_=sa.cast(value, sa.Text),
+    )
+    as_text = sa.cast(value, sa.Text)
+    looks_numeric = sa.and_(
+        as_text.op("GLOB", is_comparison=True)("*[0-9]*"),
+        sa.not_(as_text.op("GLOB", is_comparison=True)("*[^0-9.eE+ -]*")),
+    )
+    number = sa.case(
+        (kind.in_(["integer", "real"]), sa.cast(value, sa.Float)),
+        (sa.and_(kind == "text", looks_numeric), sa.cast(value, sa.Float)),
+        else_=None,
+    )
+    return _Operand("any", text=shown, number=number)
+
+
+def _quote(part: str) -> str:
+    if '"' in part or "\\" in part:
+        raise UsageError(f"invalid field path part {part!r}: '\"' and '\\' are not allowed")
+    return part

@@ -258,18 +258,36 @@ class SqlStore(Store):
         limit: int | None = None,
         offset: int = 0,
         include_costs: bool = False,
+        query: dict[str, Any] | None = None,
+        columns: Sequence[str] | None = None,
+        include_feedback: bool = False,
     ) -> list[dict[str, Any]]:
         found = call_queries.get_calls(
-            self.engine, entity, project, filter=filter, sort_by=sort_by, limit=limit, offset=offset
+            self.engine,
+            entity,
+            project,
+            filter=filter,
+            sort_by=sort_by,
+            limit=limit,
+            offset=offset,
+            query=query,
+            columns=columns,
         )
         if include_costs:
             cost_queries.attach_costs(self.engine, entity, project, found)
+        if include_feedback:
+            call_queries.attach_feedback(self.engine, entity, project, found)
         return found
 
     def count_calls(
-        self, entity: str, project: str, *, filter: dict[str, Any] | None = None
+        self,
+        entity: str,
+        project: str,
+        *,
+        filter: dict[str, Any] | None = None,
+        query: dict[str, Any] | None = None,
     ) -> int:
-        return call_queries.count_calls(self.engine, entity, project, filter)
+        return call_queries.count_calls(self.engine, entity, project, filter, query)
 
     def count_calls_by(
         self, entity: str, project: str, field: str, *, filter: dict[str, Any] | None = None
@@ -301,6 +319,30 @@ class SqlStore(Store):
         self, entity: str, project: str, call_ids: Sequence[str]
     ) -> dict[str, dict[str, Any]]:
         return call_queries.feedback_counts(self.engine, entity, project, call_ids)
+
+    def query_feedback(
+        self,
+        entity: str,
+        project: str,
+        *,
+        feedback_ids: Sequence[str] | None = None,
+        call_ids: Sequence[str] | None = None,
+        feedback_types: Sequence[str] | None = None,
+        reactions: Sequence[str] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        return call_queries.query_feedback(
+            self.engine,
+            entity,
+            project,
+            feedback_ids=feedback_ids,
+            call_ids=call_ids,
+            feedback_types=feedback_types,
+            reactions=reactions,
+            limit=limit,
+            offset=offset,
+        )
 
     def purge_feedback(self, entity: str, project: str, feedback_id: str) -> bool:
         return call_queries.purge_feedback(self.engine, entity, project, feedback_id)
