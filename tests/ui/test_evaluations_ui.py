@@ -9,6 +9,7 @@ by the real SDK into the live server's data folder.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import re
 import uuid
 from collections.abc import Iterator
@@ -55,8 +56,15 @@ def evaluated(ui_server: UiServer) -> Iterator[dict[str, Any]]:
     evaluation = weave.Evaluation(
         name="qa-eval", dataset=weave.Dataset(name="qa", rows=rows), scorers=[match, length]
     )
-    first = asyncio.run(evaluation.evaluate(Answerer(name="exact", shout_every=0)))
-    second = asyncio.run(evaluation.evaluate(Answerer(name="shouty", shout_every=3)))
+    # In a thread of its own: Playwright's sync API keeps an event loop running in this
+    # one once the module's browser has started, and asyncio.run() refuses to nest.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        first = pool.submit(
+            asyncio.run, evaluation.evaluate(Answerer(name="exact", shout_every=0))
+        ).result()
+        second = pool.submit(
+            asyncio.run, evaluation.evaluate(Answerer(name="shouty", shout_every=3))
+        ).result()
     assert first["match"]["correct"]["true_fraction"] == 1.0
     assert client.flush(timeout=60)
     weave.finish()
