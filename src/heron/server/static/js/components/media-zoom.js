@@ -1,10 +1,12 @@
 // The full-size view of one image, over the page, with its overlays; Esc, the
 // close button or a click beside the image leaves it.
-import { html, useEffect } from "../../vendor/preact-htm.js";
+import { html, useLayoutEffect } from "../../vendor/preact-htm.js";
 import { ImageView } from "./image-view.js";
 
 export function MediaZoom({ stub, title, hidden, onClose }) {
-  useEffect(() => {
+  // A layout effect: the key listener is in place before the overlay is painted, so an
+  // Escape pressed as soon as it shows is not lost.
+  useLayoutEffect(() => {
     const onKey = (e) => e.key === "Escape" && onClose();
     document.addEventListener("keydown", onKey);
     return () => document.removeEventListener("keydown", onKey);

@@ -1,7 +1,7 @@
 // The frame around every workspace chart: title, per-panel settings, full screen,
 // move/drag/remove. Its chart renders only once the panel scrolls near the view,
 // so the panels on screen load first.
-import { html, useEffect, useRef, useState } from "../../vendor/preact-htm.js";
+import { html, useEffect, useLayoutEffect, useRef, useState } from "../../vendor/preact-htm.js";
 import { X_AXES } from "../lib/series.js";
 
 const NEAR_VIEW = "300px";
@@ -57,7 +57,7 @@ export function Panel({ panel, title, subtitle, xKeys, defaults, canMoveUp, canM
   const [editing, setEditing] = useState(false);
   const [dropping, setDropping] = useState(false);
 
-  useEffect(() => {
+  useLayoutEffect(() => {  // listening before the full-screen panel paints (see media-zoom.js)
     if (!full) return undefined;
     const onKey = (e) => e.key === "Escape" && setFull(false);
     document.addEventListener("keydown", onKey);

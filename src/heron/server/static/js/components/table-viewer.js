@@ -7,7 +7,7 @@
 // statistics row apply to every table shown, so the runs compare like for like.
 // Image cells are thumbnails (click to enlarge); audio and video cells play in
 // place; HTML opens in a sandboxed frame; 3D objects are links to their file.
-import { html, useCallback, useEffect, useRef, useState } from "../../vendor/preact-htm.js";
+import { html, useCallback, useEffect, useLayoutEffect, useRef, useState } from "../../vendor/preact-htm.js";
 import { ApiError } from "../lib/api.js";
 import { fmtValue } from "../lib/format.js";
 import { mediaUrl } from "../lib/media.js";
@@ -247,7 +247,7 @@ function Cell({ type, value, onEnlarge }) {
 
 /** HTML in a sandboxed frame, or a 3D object in its viewer, over the page; Escape or a click outside closes it. */
 function Lightbox({ stub, onClose }) {
-  useEffect(() => {
+  useLayoutEffect(() => {  // listening before the lightbox paints (see media-zoom.js)
     const onKey = (e) => e.key === "Escape" && onClose();
     document.addEventListener("keydown", onKey);
     return () => document.removeEventListener("keydown", onKey);
