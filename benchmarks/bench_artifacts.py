@@ -163,7 +163,7 @@ def bench_dedup(quick: bool = False) -> Result:
 
 
 def main(argv: list[str]) -> int:
-    from benchmarks.run import table
+    from benchmarks.run import report
 
     quick = "--quick" in argv
     results: list[Result] = []
@@ -171,11 +171,7 @@ def main(argv: list[str]) -> int:
         print(f"running {bench.__name__} ...", file=sys.stderr, flush=True)
         found = bench(quick)
         results.extend(found if isinstance(found, list) else [found])
-    print(table(results))
-    missed = [r.name for r in results if r.ok is False]
-    if missed:
-        print("missed targets: " + "; ".join(missed))
-    return 1 if missed else 0
+    return 1 if report(results) else 0
 
 
 if __name__ == "__main__":

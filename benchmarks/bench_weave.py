@@ -259,18 +259,14 @@ def bench_evaluation(quick: bool) -> list[Result]:
 
 
 def main(argv: list[str]) -> int:
-    from benchmarks.run import table
+    from benchmarks.run import report
 
     quick = "--quick" in argv
     results: list[Result] = []
     for bench in (bench_op_overhead, bench_trace_ingest, bench_dataset, bench_evaluation):
         print(f"running {bench.__name__} ...", file=sys.stderr, flush=True)
         results.extend(bench(quick))
-    print(table(results))
-    missed = [r.name for r in results if r.ok is False]
-    if missed:
-        print("missed targets: " + "; ".join(missed))
-    return 1 if missed else 0
+    return 1 if report(results) else 0
 
 
 if __name__ == "__main__":
