@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import Result
+from benchmarks.bench_ui import load_mark
 from heron.settings import Settings
 from heron.store.sql import SqlStore
 
@@ -102,27 +103,6 @@ def seed_wide_trace(store: SqlStore, children: int) -> tuple[str, float]:
     return root, time.perf_counter() - started
 
 
-def load_mark(browser: Any, url: str, mark: str, ready: str) -> float:
-    """Milliseconds from navigation start to ``mark``; ``ready`` must then be on the page."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
-        page.goto(url, wait_until="commit")
-        page.wait_for_function(
-            f"performance.getEntriesByName({mark!r}, 'mark').length > 0", timeout=120_000
-        )
-        at: float = page.evaluate(f"performance.getEntriesByName({mark!r}, 'mark')[0].startTime")
-        if page.locator(ready).count() == 0:
-            raise RuntimeError(f"{url}: {mark} was set but nothing matches {ready}")
-    finally:
-        context.close()
-    if errors:
-        raise RuntimeError(f"the page {url} failed: " + "; ".join(errors))
-    return at
-
-
 def bench_traces_ui(quick: bool = False) -> list[Result]:
     from playwright.sync_api import sync_playwright
     from tests.helpers.live_server import LiveServer
@@ -142,13 +122,25 @@ def bench_traces_ui(quick: bool = False) -> list[Result]:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             table_url = f"{server.base_url}/{ENTITY}/{TABLE_PROJECT}/weave/traces"
             table = [
-                load_mark(browser, table_url, "heron:traces-rows", "table.traces-table tbody tr")
+                load_mark(
+                    browser,
+                    table_url,
+                    "heron:traces-rows",
+                    "table.traces-table tbody tr",
+                    timeout_ms=120_000,
+                )
                 / 1000
                 for _ in range(LOADS)
             ]
             trace_url = f"{server.base_url}/{ENTITY}/{TRACE_PROJECT}/weave/calls/{root}"
             tree = [
-                load_mark(browser, trace_url, "heron:trace-tree", ".tree-row[data-call=c000000]")
+                load_mark(
+                    browser,
+                    trace_url,
+                    "heron:trace-tree",
+                    ".tree-row[data-call=c000000]",
+                    timeout_ms=120_000,
+                )
                 / 1000
                 for _ in range(LOADS)
             ]

@@ -138,8 +138,13 @@ def seed_runs_table(store: SqlStore, runs: int) -> float:
     return time.perf_counter() - started
 
 
-def load_mark(browser: Any, url: str, mark: str) -> float:
-    """Milliseconds from navigation start to the performance mark ``mark``."""
+def load_mark(
+    browser: Any, url: str, mark: str, ready: str | None = None, timeout_ms: int = 60_000
+) -> float:
+    """Milliseconds from navigation start to the performance mark ``mark``.
+
+    ``ready``: a selector that must then match something on the page.
+    """
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     errors: list[str] = []
@@ -147,9 +152,11 @@ def load_mark(browser: Any, url: str, mark: str) -> float:
     try:
         page.goto(url, wait_until="commit")
         page.wait_for_function(
-            f"performance.getEntriesByName({mark!r}, 'mark').length > 0", timeout=60_000
+            f"performance.getEntriesByName({mark!r}, 'mark').length > 0", timeout=timeout_ms
         )
         at: float = page.evaluate(f"performance.getEntriesByName({mark!r}, 'mark')[0].startTime")
+        if ready is not None and page.locator(ready).count() == 0:
+            raise RuntimeError(f"{url}: {mark} was set but nothing matches {ready}")
     finally:
         context.close()
     if errors:
