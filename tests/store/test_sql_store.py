@@ -153,6 +153,52 @@ def test_an_up_to_date_database_opens_without_alembic(tmp_path: Path) -> None:
     assert out.stdout.strip() == "False"
 
 
+_LOG_HISTORY = """
+import sys
+from heron.entities import RunKey
+from heron.settings import Settings
+from heron.store.sql import SqlStore
+store = SqlStore.from_settings(Settings(dir=sys.argv[1]))
+rows = [{"seq": 2 + i, "type": "history", "row": {"_step": i, "loss": i / 3, "n": i}}
+        for i in range(5000)]
+store.apply(RunKey("me", "p", "r"), "s", [{"seq": 1, "type": "run"}, *rows])
+store.close()
+print("numpy" in sys.modules)
+"""
+
+
+def test_storing_history_does_not_import_numpy(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _LOG_HISTORY, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert out.stdout.strip() == "False"
+    store = SqlStore.from_settings(Settings(dir=tmp_path))
+    try:
+        rows = list(store.scan_history(RunKey("me", "p", "r"), keys=["loss", "n"]))
+        assert [r["_step"] for r in rows] == list(range(5000))
+        assert rows[4999] == {"_step": 4999, "loss": 4999 / 3, "n": 4999}
+    finally:
+        store.close()
+
+
+def test_chunk_bounds_skip_nonfinite_values_and_survive_an_overflowing_sum() -> None:
+    from heron.store.sql.history import _chunk_params, _unpack
+
+    params = _chunk_params([3, 1, 2], [1e308, 1e308, -5.0])  # the sum overflows to inf
+    assert (params["vmin"], params["vmax"]) == (-5.0, 1e308)
+    assert (params["first_step"], params["last_step"], params["n"]) == (1, 3, 3)
+    assert _unpack("q", params["steps"]) == [3, 1, 2]
+    assert _unpack("d", params["values"]) == [1e308, 1e308, -5.0]
+    nan = float("nan")
+    params = _chunk_params([0, 1, 2], [nan, float("inf"), 2])
+    assert (params["vmin"], params["vmax"]) == (2.0, 2.0)
+    assert _chunk_params([0], [nan])["vmin"] is None
+
+
 _WRITER = """
 import sys
 from heron.entities import KeyInfo, RunKey

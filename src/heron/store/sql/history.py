@@ -2,13 +2,14 @@
 
 The write path works column-wise: rows with the same keys (nearly all of a
 batch) are grouped, each key's values are pulled out as one list, and a column
-whose values are all ints and floats becomes a numpy array in one call; only
-columns holding other values (strings, bools, lists, dicts, None) are split
-value by value. Numeric points are appended to the key's last chunk while it
-holds fewer than :data:`CHUNK_POINTS` points (a read-modify-write of one small
-blob) and to new chunks after that; other values are upserted into
-``history_values``. numpy is imported only when a batch holds history, so a
-heartbeat never imports it.
+whose values are all ints and floats is taken whole; only columns holding other
+values (strings, bools, lists, dicts, None) are split value by value. Numeric
+points are appended to the key's last chunk while it holds fewer than
+:data:`CHUNK_POINTS` points (a read-modify-write of one small blob) and to new
+chunks after that; other values are upserted into ``history_values``. Chunks
+are packed with the standard ``array`` module, whose conversions run in C as
+numpy's do: the write path does not import numpy (~50 ms), which a process
+that logs a short run would otherwise pay before its first point is stored.
 
 The read path decodes chunks with numpy and rebuilds rows by step. A key's
 points are returned in step order; when the same step was logged twice (a
@@ -18,6 +19,8 @@ resumed run rewriting steps), the point written last wins.
 from __future__ import annotations
 
 import math
+import sys
+from array import array
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -48,14 +51,14 @@ MAX_KEY_LENGTH = 512
 class _Points:
     """What one batch logs to one key: numeric columns and other values.
 
-    ``step_parts`` hold int64 step arrays, shared by every key of a row group;
-    ``value_parts`` the matching values (lists or tuples of ints and floats).
+    ``step_parts`` hold step lists, shared by every key of a row group;
+    ``value_parts`` the matching values (lists of ints and floats).
     """
 
     __slots__ = ("bounds", "has_float", "other", "step_parts", "value_parts")
 
     def __init__(self) -> None:
-        self.step_parts: list[np.ndarray] = []
+        self.step_parts: list[list[int]] = []
         self.value_parts: list[Sequence[float]] = []
         self.other: list[tuple[int, Any]] = []
         self.has_float = False
@@ -66,7 +69,7 @@ class _Points:
     def numeric_count(self) -> int:
         return sum(len(part) for part in self.step_parts)
 
-    def add_numeric(self, steps: np.ndarray, lo: int, hi: int, values: Sequence[float]) -> None:
+    def add_numeric(self, steps: list[int], lo: int, hi: int, values: Sequence[float]) -> None:
         self.step_parts.append(steps)
         self.value_parts.append(values)
         self.bounds += (lo, hi)
@@ -88,8 +91,7 @@ class _Points:
             else:
                 self.other.append((step, value))
         if num_steps:
-            arr = _np().array(num_steps, dtype="<i8")
-            self.add_numeric(arr, min(num_steps), max(num_steps), num_values)
+            self.add_numeric(num_steps, min(num_steps), max(num_steps), num_values)
 
 
 def _check_key(key: Any) -> None:
@@ -99,7 +101,6 @@ def _check_key(key: Any) -> None:
 
 def collect(rows_by_code: dict[int, list[dict[str, Any]]]) -> dict[tuple[int, str], _Points]:
     """Split each stream's rows into points per (stream code, key)."""
-    np = _np()
     points: dict[tuple[int, str], _Points] = {}
     for code, rows in rows_by_code.items():
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
@@ -119,8 +120,7 @@ def collect(rows_by_code: dict[int, list[dict[str, Any]]]) -> dict[tuple[int, st
             if set(map(type, steps)) != {int}:
                 bad = next(s for s in steps if type(s) is not int)
                 raise InvalidValueError(f"a history row's '_step' must be an integer, not {bad!r}")
-            step_array = np.fromiter(steps, dtype="<i8", count=len(steps))
-            lo, hi = int(step_array.min()), int(step_array.max())
+            lo, hi = min(steps), max(steps)
             for key, values in columns.items():
                 p = points.get((code, key))
                 if p is None:
@@ -130,7 +130,7 @@ def collect(rows_by_code: dict[int, list[dict[str, Any]]]) -> dict[tuple[int, st
                 if types <= _NUMBER_TYPES and (
                     int not in types or -_EXACT_INT <= min(values) <= max(values) <= _EXACT_INT
                 ):
-                    p.add_numeric(step_array, lo, hi, values)
+                    p.add_numeric(steps, lo, hi, values)
                     p.has_float = p.has_float or float in types
                 else:
                     p.add_mixed(steps, values)
@@ -209,28 +209,53 @@ def _insert_keys(
     return {k: row.id for k, row in _known_keys(conn, run_pk, codes).items() if k in new}
 
 
-def _arrays(p: _Points) -> tuple[np.ndarray, np.ndarray]:
-    """A key's new points as (steps, values) arrays in step order."""
-    np = _np()
-    steps = p.step_parts[0] if len(p.step_parts) == 1 else np.concatenate(p.step_parts)
-    values = np.fromiter(chain.from_iterable(p.value_parts), dtype="<f8", count=len(steps))
-    if len(steps) > 1 and not bool(np.all(steps[1:] >= steps[:-1])):
-        order = np.argsort(steps, kind="stable")
-        steps, values = steps[order], values[order]
+def _arrays(p: _Points) -> tuple[list[int], list[float]]:
+    """A key's new points as (steps, values) lists in step order (a stable sort)."""
+    if len(p.step_parts) == 1:
+        steps, values = p.step_parts[0], list(p.value_parts[0])
+    else:
+        steps = list(chain.from_iterable(p.step_parts))
+        values = list(chain.from_iterable(p.value_parts))
+    ordered = sorted(steps)  # timsort: linear on steps that are in order already
+    if ordered != steps:
+        order = sorted(range(len(steps)), key=steps.__getitem__)
+        steps, values = ordered, [values[i] for i in order]
     return steps, values
 
 
-def _chunk_params(steps: np.ndarray, values: np.ndarray) -> dict[str, Any]:
-    np = _np()
-    finite = values[np.isfinite(values)]
+def _pack(typecode: str, items: Sequence[float]) -> bytes:
+    """Little-endian int64 (``q``) or float64 (``d``) bytes, as chunks store them."""
+    packed = array(typecode, items)
+    if _BIG_ENDIAN:
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def _unpack(typecode: str, data: bytes) -> list[Any]:
+    unpacked = array(typecode)
+    unpacked.frombytes(data)
+    if _BIG_ENDIAN:
+        unpacked.byteswap()
+    return unpacked.tolist()
+
+
+_BIG_ENDIAN = sys.byteorder == "big"
+
+
+def _chunk_params(steps: list[int], values: list[float]) -> dict[str, Any]:
+    total = sum(values)
+    if math.isfinite(total):  # then every value is (NaN or ±Inf would carry into the sum)
+        finite: Sequence[float] = values
+    else:  # some NaN or ±Inf, or finite values whose sum overflowed
+        finite = [v for v in values if math.isfinite(v)]
     return {
-        "first_step": int(steps.min()),
-        "last_step": int(steps.max()),
+        "first_step": min(steps),
+        "last_step": max(steps),
         "n": len(steps),
-        "steps": steps.astype("<i8", copy=False).tobytes(),
-        "values": values.astype("<f8", copy=False).tobytes(),
-        "vmin": float(finite.min()) if len(finite) else None,
-        "vmax": float(finite.max()) if len(finite) else None,
+        "steps": _pack("q", steps),
+        "values": _pack("d", values),
+        "vmin": float(min(finite)) if finite else None,
+        "vmax": float(max(finite)) if finite else None,
     }
 
 
@@ -238,7 +263,6 @@ def _append_chunks(conn: sa.Connection, by_key: dict[int, _Points], old_keys: li
     """Append points to their keys' last chunks (only ``old_keys`` can have chunks already)."""
     if not by_key:
         return
-    np = _np()
     open_chunks = {}
     if old_keys:
         open_chunks = {
@@ -252,8 +276,8 @@ def _append_chunks(conn: sa.Connection, by_key: dict[int, _Points], old_keys: li
         chunk = open_chunks.get(key_id)
         if chunk is not None:
             start = CHUNK_POINTS - chunk.n
-            merged_steps = np.concatenate([np.frombuffer(chunk.steps, "<i8"), steps[:start]])
-            merged_values = np.concatenate([np.frombuffer(chunk.values, "<f8"), values[:start]])
+            merged_steps = _unpack("q", chunk.steps) + steps[:start]
+            merged_values = _unpack("d", chunk.values) + values[:start]
             updates.append({"b_id": chunk.id, **_chunk_params(merged_steps, merged_values)})
         for i in range(start, len(steps), CHUNK_POINTS):
             params = _chunk_params(steps[i : i + CHUNK_POINTS], values[i : i + CHUNK_POINTS])
