@@ -749,20 +749,23 @@ def version_event(version: ArtifactVersion, run: RunKey | None) -> dict[str, Any
 # ---------------------------------------------------------------------- run events
 
 
+_ENABLED_TRIGGERS = sa.select(automations.c.trigger).where(
+    automations.c.entity == sa.bindparam("entity"), automations.c.enabled.is_(True)
+)
+_RUN_STATE = sa.select(runs.c.state, runs.c.summary).where(runs.c.id == sa.bindparam("run"))
+# Built once: every apply runs them, and building a statement costs more than executing it.
+
+
 def run_watch(conn: sa.Connection, entity: str, run_pk: int) -> tuple[str, dict[str, Any]] | None:
     """The run's (state, summary) before a batch, if an automation of the entity watches runs.
 
     One indexed query when nothing watches runs (the common case), so
     :meth:`SqlStore.apply` stays cheap.
     """
-    watching = conn.execute(
-        sa.select(automations.c.trigger).where(
-            automations.c.entity == entity, automations.c.enabled.is_(True)
-        )
-    ).scalars()
+    watching = conn.execute(_ENABLED_TRIGGERS, {"entity": entity}).scalars()
     if not any(t.get("event") in ("run_finished", "run_metric") for t in watching):
         return None
-    row = conn.execute(sa.select(runs.c.state, runs.c.summary).where(runs.c.id == run_pk)).first()
+    row = conn.execute(_RUN_STATE, {"run": run_pk}).first()
     if row is None:
         return None
     return str(row.state), dict(row.summary or {})
@@ -795,11 +798,7 @@ def run_events(
     if state != before[0] and state in ("finished", "failed"):
         event = {"event": "run_finished", **base, "state": state}
         queued += emit(conn, run.entity, run.project, event, now)
-    watched = conn.execute(
-        sa.select(automations.c.trigger).where(
-            automations.c.entity == run.entity, automations.c.enabled.is_(True)
-        )
-    ).scalars()
+    watched = conn.execute(_ENABLED_TRIGGERS, {"entity": run.entity}).scalars()
     for key in {t["key"] for t in watched if t.get("event") == "run_metric"}:
         value = summary_number(summary, key)
         if value is None or value == summary_number(before[1], key):
