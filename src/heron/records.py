@@ -153,7 +153,7 @@ class LogHeader:
     created_at: float
 
     def to_line(self) -> bytes:
-        return LOG_MAGIC + orjson.dumps(dataclasses.asdict(self)) + b"\n"
+        return LOG_MAGIC + orjson.dumps(self) + b"\n"  # orjson writes dataclasses as dicts
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,11 +179,18 @@ def encode_lines(records: list[Record]) -> bytes:
 
 
 def read_header(path: Path) -> LogHeader:
+    return _parse_header(path, _first_line(path))
+
+
+def _first_line(path: Path) -> bytes:
     try:
         with open(path, "rb") as f:
-            first = f.readline()
+            return f.readline()
     except OSError as exc:
         raise RunLogError(f"cannot read run log {path}: {exc}") from exc
+
+
+def _parse_header(path: Path, first: bytes) -> LogHeader:
     if not first.startswith(LOG_MAGIC) or not first.endswith(b"\n"):
         raise RunLogError(f"{path} is not a heron run log (its first line is not a header)")
     try:
@@ -202,9 +209,9 @@ class LogReader:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.header = read_header(self.path)
-        with open(self.path, "rb") as f:
-            self.offset = len(f.readline())
+        first = _first_line(self.path)
+        self.header = _parse_header(self.path, first)
+        self.offset = len(first)
         self.last_seq = 0
         self.damage: list[Damage] = []
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -219,3 +222,32 @@ def test_gpu_names_are_asked_once_per_process(monkeypatch: pytest.MonkeyPatch) -
     assert gpu_names() == ["Fake GPU"]
     assert gpu_names() == ["Fake GPU"]
     assert calls == [1]
+
+
+def test_the_driver_check_looks_for_the_driver_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the driver check runs on Linux only")
+    present = tmp_path / "nvidiactl"
+    monkeypatch.setattr(system, "_DRIVER_PATHS", (str(tmp_path / "absent"), str(present)))
+    assert system._no_nvidia_driver()
+    present.touch()
+    assert not system._no_nvidia_driver()
+
+
+_NO_DRIVER = """
+import sys
+from heron.sdk.system import SystemMonitor, gpu_names
+SystemMonitor(10.0, lambda _: None).sample()
+print(gpu_names(), "pynvml" in sys.modules)
+"""
+
+
+def test_without_a_driver_pynvml_is_not_imported() -> None:
+    if not system._no_nvidia_driver():
+        pytest.skip("an NVIDIA driver is visible here")
+    done = subprocess.run(
+        [sys.executable, "-c", _NO_DRIVER], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[] False"

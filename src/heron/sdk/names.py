@@ -48,7 +48,12 @@ _ENTITY_RE = re.compile(r"[^A-Za-z0-9_.\-]+")
 
 def generate_id(length: int = 8) -> str:
     """A random base36 run id (8 characters: about 2.8e12 possibilities)."""
-    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+    number = secrets.randbelow(len(_ALPHABET) ** length)  # one draw, not one per character
+    digits = []
+    for _ in range(length):
+        number, digit = divmod(number, len(_ALPHABET))
+        digits.append(_ALPHABET[digit])
+    return "".join(digits)
 
 
 def generate_name(number: int | None = None) -> str:

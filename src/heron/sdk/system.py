@@ -49,19 +49,32 @@ import heapq
 import itertools
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psutil
+if TYPE_CHECKING:
+    import psutil
 
 __all__ = ["SystemMonitor", "gpu_names"]
 
 logger = logging.getLogger("heron.system")
 
 _MB = 1024 * 1024
-_nvml_missing = False
+_DRIVER_PATHS = ("/proc/driver/nvidia", "/dev/nvidiactl", "/dev/dxg")
+"""What an NVIDIA driver shows on Linux (``/dev/dxg``: WSL's GPU bridge)."""
+
+
+def _no_nvidia_driver() -> bool:
+    """True on Linux without a visible NVIDIA driver: then pynvml (~15 ms to import) is skipped."""
+    if not sys.platform.startswith("linux"):
+        return False  # elsewhere only NVML itself can tell
+    return not any(os.path.exists(path) for path in _DRIVER_PATHS)
+
+
+_nvml_missing = _no_nvidia_driver()
 """Set once NVML failed to load or initialize in this process: no GPUs, no retries."""
 _LOG_EVERY = 60.0
 """Seconds between two log lines about the same failing probe."""
@@ -199,7 +212,7 @@ class SystemMonitor:
         self._emit = emit
         self._pid = pid if pid is not None else os.getpid()
         self._errors = _RateLimitedLog()
-        self._cpu_count = psutil.cpu_count() or 1
+        self._cpu_count = 1
         self._active = False
         self._primed = False
         self._next_at = 0.0
@@ -220,6 +233,10 @@ class SystemMonitor:
         """
         with self._prime_lock:
             if self._process is None:
+                # psutil (~10 ms to import) loads here, on the sampling thread, not in init().
+                import psutil
+
+                self._cpu_count = psutil.cpu_count() or 1
                 process = psutil.Process(self._pid)
                 self._disk0 = self._call("disk", _disk_bytes)
                 self._net0 = self._call("network", _net_bytes)
@@ -294,6 +311,8 @@ class SystemMonitor:
         The sampling thread sets the baselines when it starts; without it, the
         first call does (its CPU % is then 0 and its counters start at 0).
         """
+        import psutil
+
         out: dict[str, float] = {}
         proc = self._prime()
         cpu = self._call("cpu", proc.cpu_percent)
@@ -411,11 +430,15 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _disk_bytes() -> tuple[int, int] | None:
+    import psutil
+
     counters = psutil.disk_io_counters()
     return None if counters is None else (counters.read_bytes, counters.write_bytes)
 
 
 def _net_bytes() -> tuple[int, int] | None:
+    import psutil
+
     counters = psutil.net_io_counters()
     return None if counters is None else (counters.bytes_sent, counters.bytes_recv)
 
