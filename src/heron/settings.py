@@ -76,6 +76,11 @@ class Settings:
     http_timeout: float = 10.0
     queue_size: int = 20_000
     """Records held in memory between ``log()`` and the writer thread."""
+    max_request_bytes: int = 64 << 20
+    """The largest request body the server reads into memory (blob uploads stream, unbounded).
+
+    The HTTP client sends record batches in parts that fit under it.
+    """
 
     # ---------------------------------------------------------------- builders
 
@@ -169,9 +174,13 @@ class Settings:
             raw = get(name)
             if raw is not None:
                 values[field] = _number(f"HERON_{name}", raw, float)
-        raw = get("QUEUE_SIZE")
-        if raw is not None:
-            values["queue_size"] = _number("HERON_QUEUE_SIZE", raw, int)
+        for field, name in (
+            ("queue_size", "QUEUE_SIZE"),
+            ("max_request_bytes", "MAX_REQUEST_BYTES"),
+        ):
+            raw = get(name)
+            if raw is not None:
+                values[field] = _number(f"HERON_{name}", raw, int)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -194,8 +203,9 @@ class Settings:
         for field in ("stats_interval", "heartbeat_interval", "crash_timeout", "finish_timeout"):
             if getattr(self, field) <= 0:
                 raise UsageError(f"{field} must be a positive number of seconds")
-        if self.queue_size < 1:
-            raise UsageError("queue_size must be at least 1")
+        for field in ("queue_size", "max_request_bytes"):
+            if getattr(self, field) < 1:
+                raise UsageError(f"{field} must be at least 1")
 
     # ---------------------------------------------------------------- derived
 

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from heron._version import __version__
 from heron.server import ui
 from heron.server.errors import install_error_handlers
+from heron.server.limits import BodySizeLimit
 from heron.server.routes import API_PREFIX, api_router
 from heron.settings import Settings
 from heron.store.base import Store
@@ -32,6 +33,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     at ``settings.resolved_database_url`` and its blob store) and closed at
     shutdown; a store passed in stays the caller's to close. The app holds
     nothing but that store, so any number of replicas can serve one database.
+    Request bodies read into memory are bounded by ``settings.max_request_bytes``
+    (see :mod:`heron.server.limits`).
     """
     owned = store is None
     if store is None:
@@ -63,6 +66,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = the_store
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.include_router(api_router())
     _document_400_not_422(app)
 

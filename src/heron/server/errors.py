@@ -15,6 +15,7 @@ NotFoundError (``not_found``)          404
 UsageError and subclasses              400
 ConflictError (``conflict``)           409
 StoreUnavailableError                  503
+a body over HERON_MAX_REQUEST_BYTES    413 (``too_large``, see ``heron.server.limits``)
 anything else                          500
 =====================================  ======
 """
@@ -48,13 +49,15 @@ _STATUS_BY_CLASS: tuple[tuple[type[HeronError], int], ...] = (
     (ConflictError, 409),
     (StoreUnavailableError, 503),
 )
+TOO_LARGE_CODE = "too_large"
+"""The code of a 413: a request body over what the server reads into memory."""
 # Codes for errors that do not come from a HeronError (routing, HTTP itself).
 _CODE_BY_STATUS = {
     400: UsageError.code,
     404: NotFoundError.code,
     405: "method_not_allowed",
     409: ConflictError.code,
-    413: "too_large",
+    413: TOO_LARGE_CODE,
     503: StoreUnavailableError.code,
 }
 

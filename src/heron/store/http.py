@@ -136,6 +136,11 @@ class HttpStore(Store):
 
     table_part_bytes = MAX_TABLE_UPLOAD_BYTES - 1024
     """The most bytes of rows :meth:`create_table` sends per request."""
+    max_request_bytes: int
+    """The largest body sent at once: ``settings.max_request_bytes``, lowered by a 413.
+
+    :meth:`apply` and :meth:`apply_calls` send bigger record batches in parts.
+    """
 
     def __init__(
         self,
@@ -155,6 +160,8 @@ class HttpStore(Store):
             raise UsageError("retry_deadline must be zero or a positive number of seconds")
         self.base_url = base
         self.retry_deadline = retry_deadline
+        self.max_request_bytes = settings.max_request_bytes
+        self.table_part_bytes = max(1, min(self.table_part_bytes, self.max_request_bytes - 1024))
         headers = {"User-Agent": f"heron/{__version__}", "Accept": "application/json"}
         if settings.api_key:
             headers["Authorization"] = f"Bearer {settings.api_key}"
@@ -178,9 +185,7 @@ class HttpStore(Store):
     # ------------------------------------------------------------------ writes
 
     def apply(self, run: RunKey, stream: str, records: Sequence[Record]) -> int:
-        body = _dumps({"stream": stream, "records": list(records)})
-        data = self._json("POST", f"{_run_path(run)}/records", content=body)
-        return int(data["watermark"])
+        return self._post_records(f"{_run_path(run)}/records", stream, records)
 
     def watermark(self, run: RunKey, stream: str) -> int:
         data = self._json("GET", f"{_run_path(run)}/watermark", params={"stream": stream})
@@ -568,9 +573,8 @@ class HttpStore(Store):
     # ------------------------------------------------------------------ calls (weave)
 
     def apply_calls(self, entity: str, project: str, stream: str, records: Sequence[Record]) -> int:
-        body = _dumps({"stream": stream, "records": list(records)})
         path = f"{_project_path(entity, project)}/calls/records"
-        return int(self._json("POST", path, content=body)["watermark"])
+        return self._post_records(path, stream, records)
 
     def calls_watermark(self, entity: str, project: str, stream: str) -> int:
         path = f"{_project_path(entity, project)}/calls/watermark"
@@ -1063,6 +1067,56 @@ class HttpStore(Store):
     def close(self) -> None:
         self._client.close()
 
+    # ------------------------------------------------------------------ record batches
+
+    def _post_records(self, path: str, stream: str, records: Sequence[Record]) -> int:
+        """POST a record batch in seq order, in parts when it is over the body limit.
+
+        Every part is encoded before the first is sent, so a record too big
+        to send alone is refused (InvalidValueError) before any of the batch
+        goes: the caller can then send the rest without it. The server applies
+        each (stream, seq) at most once, so the last part's watermark is the
+        batch's.
+        """
+        watermark = 0
+        for part, body in list(self._record_bodies(stream, list(records))):
+            watermark = self._post_part(path, stream, part, body)
+        return watermark
+
+    def _record_bodies(
+        self, stream: str, records: list[Record]
+    ) -> Iterator[tuple[list[Record], bytes]]:
+        """(records, body) parts of at most :attr:`max_request_bytes`, halving as needed."""
+        body = _dumps({"stream": stream, "records": records})
+        limit = self.max_request_bytes
+        if len(body) <= limit or not records:  # an empty batch is the server's to refuse
+            yield records, body
+        elif len(records) == 1:
+            raise _oversized(
+                records[0],
+                len(body),
+                f"more than the {limit:,} bytes one request to {self.base_url} may carry;"
+                " raise HERON_MAX_REQUEST_BYTES (on the server and on this client) to send it",
+            )
+        else:
+            middle = len(records) // 2
+            yield from self._record_bodies(stream, records[:middle])
+            yield from self._record_bodies(stream, records[middle:])
+
+    def _post_part(self, path: str, stream: str, records: list[Record], body: bytes) -> int:
+        """POST one part; on 413 (the server's limit is smaller) send it in smaller parts."""
+        response = self._send("POST", path, content=body, too_large_ok=True)
+        if response.status_code != 413:
+            return int(_loads(response.content)["watermark"])
+        # Bodies this big are refused: plan this part, and later batches, under it.
+        self.max_request_bytes = min(self.max_request_bytes, len(body) - 1)
+        if len(records) > 1:
+            return self._post_records(path, stream, records)
+        _, message = _error_of(response)
+        if not records:
+            raise UsageError(f"the server refused even an empty record batch: {message}")
+        raise _oversized(records[0], len(body), f"the server refused it: {message}")
+
     # ------------------------------------------------------------------ plumbing
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -1078,11 +1132,13 @@ class HttpStore(Store):
         content: bytes | Callable[[], Iterator[bytes]] | None = None,
         headers: dict[str, str] | None = None,
         gone_ok_on_retry: bool = False,
+        too_large_ok: bool = False,
     ) -> httpx.Response:
         """One request, retried until it gets a non-5xx answer or the deadline passes.
 
         ``content`` may be a function returning a fresh byte iterator, so a
-        streamed upload starts over on each attempt.
+        streamed upload starts over on each attempt. ``too_large_ok`` returns
+        a 413 answer instead of raising, for a caller that can send less.
         """
         if content is not None and not callable(content):
             headers = {"Content-Type": "application/json", **(headers or {})}
@@ -1099,6 +1155,8 @@ class HttpStore(Store):
             except httpx.TransportError as exc:
                 raise _Transient(f"{type(exc).__name__}: {exc}") from exc
             if gone_ok_on_retry and attempts > 1 and response.status_code == 404:
+                return response
+            if too_large_ok and response.status_code == 413:
                 return response
             self._check(response)
             return response
@@ -1141,6 +1199,8 @@ class HttpStore(Store):
             raise _Transient(f"HTTP {status} {code}: {message}")
         if status in (401, 403):
             message += " (check the API key: HERON_API_KEY or `heron login`)"
+        if status == 413:  # the request was too big: sending it again cannot help
+            raise UsageError(message)
         raise error_for_code(code)(message)
 
 
@@ -1331,6 +1391,14 @@ def _params(**values: Any) -> dict[str, Any]:
     }
 
 
+def _oversized(record: Record, size: int, why: str) -> InvalidValueError:
+    """The error for one record that no request can carry."""
+    return InvalidValueError(
+        f"record {record.get('seq')} ({record.get('type')}) is {size:,} bytes as a request"
+        f" body, {why}"
+    )
+
+
 def _error_of(response: httpx.Response) -> tuple[str, str]:
     """(code, message) of an error answer: ours, or a guess from the status (a proxy's page)."""
     try:
@@ -1343,6 +1411,7 @@ def _error_of(response: httpx.Response) -> tuple[str, str]:
         400: UsageError.code,
         404: NotFoundError.code,
         409: ConflictError.code,
+        413: UsageError.code,
         422: UsageError.code,
         503: StoreUnavailableError.code,
     }.get(status, HeronError.code)
