@@ -14,6 +14,7 @@ import pytest
 
 from heron import weave
 from heron.errors import NotFoundError, UsageError
+from heron.records import LogReader
 from heron.settings import Settings
 from heron.store.blobs import LocalBlobStore
 from heron.store.sql import SqlStore
@@ -142,6 +143,47 @@ def test_nasty_inputs_and_outputs_never_break_the_op(client: WeaveClient) -> Non
     assert call.inputs["extra"] == "<class 'object'>"
     assert math.isnan(call.output["nan"]) and call.output["inf"] == -math.inf
     assert call.output["tuple_keys"] == {"(1, 2)": "pair"}
+
+
+def test_records_leave_out_empty_fields_and_calls_read_them_back(client: WeaveClient) -> None:
+    @weave.op
+    def fails(x: int) -> int:
+        raise ValueError("no")
+
+    step(5)
+    chain(1)
+    with weave.attributes({"env": "test"}), weave.thread("t-1"), pytest.raises(ValueError):
+        fails(1)
+    assert client.flush() and client.log_path is not None
+    lone, start, child, end, failed = LogReader(client.log_path)
+    # A short call is one record; None and empty fields are not written.
+    assert set(lone) == {
+        *("seq", "type", "id", "trace_id", "op_name", "inputs", "started_at"),
+        *("output", "summary", "ended_at"),
+    }
+    assert (lone["type"], lone["inputs"], lone["output"]) == ("call", {"i": 5}, 5)
+    # A parent's start is written when its first child starts; its end follows.
+    assert (start["type"], child["type"], end["type"]) == ("call_start", "call", "call_end")
+    assert "parent_id" not in start and child["parent_id"] == start["id"] == end["id"]
+    assert set(end) == {"seq", "type", "id", "output", "summary", "ended_at"}
+    assert failed["attributes"] == {"env": "test"}
+    assert failed["thread_id"] == "t-1" and failed["turn_id"] == failed["id"]
+    assert failed["exception"].startswith("ValueError: no")
+
+    calls = {c.id: c for c in client.get_calls()}
+    root = calls[lone["id"]]
+    assert (root.parent_id, root.display_name, root.exception) == (None, None, None)
+    assert (root.attributes, root.thread_id, root.turn_id) == ({}, None, None)
+    assert (root.inputs, root.output, root.summary["status_counts"]) == (
+        {"i": 5},
+        5,
+        {"success": 1, "error": 0},
+    )
+    assert calls[child["id"]].parent_id == calls[child["id"]].trace_id == start["id"]
+    assert calls[start["id"]].ended_at is not None and calls[start["id"]].exception is None
+    error = calls[failed["id"]]
+    assert (error.attributes, error.thread_id, error.turn_id) == ({"env": "test"}, "t-1", error.id)
+    assert error.exception is not None and error.exception.startswith("ValueError: no")
 
 
 def test_calls_queued_at_exit_are_delivered(tmp_path: Path) -> None:

@@ -48,3 +48,4 @@ def test_ids_made_by_threads_at_the_same_time_are_unique() -> None:
     assert len(set(everything)) == len(everything) == 80_000
     for into in made:
         assert all(uuid.UUID(i).version == 7 for i in into[:100])
+

@@ -332,3 +332,46 @@ def test_the_start_of_a_long_call_is_sent_without_waiting_for_its_end(
         worker.join()
     (done,) = embedded.get_calls()
     assert done.output == 1 and done.ended_at is not None
+
+
+def test_roots_from_many_threads_beside_long_calls_all_arrive_whole(
+    embedded: WeaveClient,
+) -> None:
+    import threading
+    import time
+
+    from heron.records import LogReader
+    from heron.weave.client import START_DELAY
+
+    @weave.op
+    def quick(i: int) -> int:
+        return i
+
+    @weave.op
+    def lasts(k: int) -> int:
+        time.sleep(START_DELAY * 1.5)  # its start is written while it runs
+        return k
+
+    def work(k: int) -> None:
+        for i in range(200):
+            quick(i)
+            if i == 100:
+                lasts(k)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    calls = embedded.get_calls()
+    assert len(calls) == 4 * 201 and all(c.ended_at is not None for c in calls)
+    assert sorted(c.output for c in calls if c.op_name == "lasts") == [0, 1, 2, 3]
+    assert embedded.log_path is not None
+    kinds: dict[str, list[str]] = {}
+    for record in LogReader(embedded.log_path):
+        kinds.setdefault(record["id"], []).append(record["type"])
+    lasting = {c.id for c in calls if c.op_name == "lasts"}
+    assert all(kinds[i] == ["call_start", "call_end"] for i in lasting)
+    # Each call is one record, or its start then its end (a quick call slowed past
+    # START_DELAY by a busy machine).
+    assert all(kinds[c.id] in (["call"], ["call_start", "call_end"]) for c in calls)

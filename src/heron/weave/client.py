@@ -158,11 +158,17 @@ class WeaveClient:
         start always precedes its descendants' records in the log.
         """
         parent = call._parent
-        with self._pending_lock:
-            pending = self._pending
-            if parent is not None and parent.id in pending:
-                self._put(pending.pop(parent.id))
-            pending[call.id] = record
+        if parent is None:
+            # No ancestor to write first, so no lock: one dict store is atomic, and the
+            # threads that take held starts pop them under the lock by id.
+            self._pending[call.id] = record
+        else:
+            with self._pending_lock:
+                pending = self._pending
+                held = pending.pop(parent.id, None)
+                if held is not None:
+                    self._put(held)
+                pending[call.id] = record
         if self._starts_thread is None:
             self._start_starts_thread()
 
@@ -187,7 +193,8 @@ class WeaveClient:
             else:
                 record["type"] = "call"
             record["output"] = output
-            record["exception"] = exception
+            if exception is not None:  # left out on success, like the start's empty fields
+                record["exception"] = exception
             record["summary"] = summary
             record["ended_at"] = ended_at
             self._put(record)
@@ -210,9 +217,10 @@ class WeaveClient:
 
     def _write_pending(self, started_before: float | None = None) -> None:
         # Insertion order is start order: an ancestor is written before its descendants.
+        # Roots are held without the lock (see _open): walk a copy, made in one step.
         with self._pending_lock:
             pending = self._pending
-            for call_id, record in list(pending.items()):
+            for call_id, record in pending.copy().items():
                 if started_before is None or record["started_at"] < started_before:
                     self._put(pending.pop(call_id))
 

@@ -65,20 +65,7 @@ class _Span:
         self.call = Call.live(
             call_id, trace_id, parent_id, op_name, inputs, attrs, now, client, parent
         )
-        client._open(
-            self.call,
-            {
-                "type": "call_start",
-                "id": call_id,
-                "trace_id": trace_id,
-                "parent_id": parent_id,
-                "op_name": op_name,
-                "display_name": None,
-                "inputs": inputs,
-                "attributes": attrs,
-                "started_at": now,
-            },
-        )
+        client._open(self.call, self.call._start_record())
 
     def end(self, output: Any, exception: BaseException | None = None) -> None:
         call, now = self.call, time.time()

@@ -351,22 +351,7 @@ class Op:
             thread = current_thread.get()
             if thread is not None:
                 join_thread(call, parent, thread)
-            client._open(
-                call,
-                {
-                    "type": "call_start",
-                    "id": call_id,
-                    "trace_id": trace_id,
-                    "parent_id": parent_id,
-                    "op_name": self.name,
-                    "display_name": call.display_name,
-                    "inputs": inputs,
-                    "attributes": attrs,
-                    "started_at": now,
-                    "thread_id": call.thread_id,
-                    "turn_id": call.turn_id,
-                },
-            )
+            client._open(call, call._start_record())
             return call
         except Exception as exc:
             client._internal_error(f"could not start a call of {self.name}", exc)
@@ -391,7 +376,9 @@ class Op:
     def _inputs(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         names = self._positional
         if len(args) <= len(names):
-            inputs = dict(zip(names, args, strict=False))
+            # Fewer args than names is fine (defaults, keywords); a strict= keyword would
+            # cost a third of this line.
+            inputs = dict(zip(names, args))  # noqa: B905
         else:
             inputs = dict(zip(names, args[: len(names)], strict=True))
             inputs[self._var_positional or "args"] = list(args[len(names) :])

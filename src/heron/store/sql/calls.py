@@ -9,7 +9,6 @@ a trace of 100,000 calls costs about 100,000 inserts, not twice that.
 from __future__ import annotations
 
 import bisect
-import operator
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -88,7 +87,10 @@ def apply(
             )
         ).scalar()
         mark = int(stored or 0)
-        fresh = batch[bisect.bisect_right([r["seq"] for r in batch], mark) :]
+        if batch and batch[0]["seq"] > mark:  # the usual case: nothing applied yet
+            fresh = batch
+        else:
+            fresh = batch[bisect.bisect_right([r["seq"] for r in batch], mark) :]
         if not fresh:
             return mark
         _apply_records(conn, project_id, fresh)
@@ -105,7 +107,7 @@ def apply(
 
 
 def _apply_records(conn: sa.Connection, project_id: int, records: list[Record]) -> None:
-    starts: dict[str, dict[str, Any]] = {}
+    starts: dict[str, list[Any]] = {}
     ends: list[Record] = []
     for record in records:
         kind = record["type"]
@@ -113,7 +115,8 @@ def _apply_records(conn: sa.Connection, project_id: int, records: list[Record]) 
             row = _start_row(record, project_id)
             if kind == "call":
                 _merge_end(row, record)
-            starts.setdefault(row["id"], row)
+            if row[_ID_AT] not in starts:  # a repeated start keeps the first
+                starts[row[_ID_AT]] = row
         else:
             _check_id(record.get("id"), "call_end")
             started = starts.get(record["id"])
@@ -122,7 +125,7 @@ def _apply_records(conn: sa.Connection, project_id: int, records: list[Record]) 
             else:
                 ends.append(record)
     if starts and conn.dialect.name == "sqlite":
-        _insert(conn, list(starts.values()))  # its ON CONFLICT skips the ids already stored
+        _insert_sqlite(conn, starts.values())  # its ON CONFLICT skips the ids already stored
     elif starts:
         existing = _existing_ids(conn, project_id, list(starts))
         rows = [row for call_id, row in starts.items() if call_id not in existing]
@@ -143,76 +146,114 @@ def _apply_records(conn: sa.Connection, project_id: int, records: list[Record]) 
 
 
 _CALL_COLUMNS = tuple(c.name for c in calls.c)
+if _CALL_COLUMNS != (
+    "project_id",
+    "id",
+    "trace_id",
+    "parent_id",
+    "op_name",
+    "display_name",
+    "inputs",
+    "output",
+    "exception",
+    "summary",
+    "attributes",
+    "started_at",
+    "ended_at",
+    "thread_id",
+    "turn_id",
+):  # _start_row builds rows in this order
+    raise RuntimeError(f"the calls table's columns changed: {_CALL_COLUMNS}")
+(
+    _ID_AT,
+    _DISPLAY_NAME_AT,
+    _INPUTS_AT,
+    _OUTPUT_AT,
+    _SUMMARY_AT,
+    _ATTRIBUTES_AT,
+) = (
+    _CALL_COLUMNS.index(name)
+    for name in ("id", "display_name", "inputs", "output", "summary", "attributes")
+)
+_END_AT = tuple((_CALL_COLUMNS.index(name), name) for name in _END_FIELDS)
 _INSERT_SQLITE = (
     f"INSERT INTO calls ({', '.join(_CALL_COLUMNS)})"
     f" VALUES ({', '.join('?' for _ in _CALL_COLUMNS)})"
     " ON CONFLICT (project_id, id) DO NOTHING"
 )
-_JSON_AT = tuple(_CALL_COLUMNS.index(name) for name in ("inputs", "summary", "attributes"))
-_OUTPUT_AT = _CALL_COLUMNS.index("output")
 
 
-def _insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
-    """Insert call rows; on SQLite straight through the driver's executemany.
+def _insert(conn: sa.Connection, rows: list[list[Any]]) -> None:
+    """Insert call rows (lists in :data:`_CALL_COLUMNS` order) through SQLAlchemy."""
+    conn.execute(calls.insert(), [dict(zip(_CALL_COLUMNS, row, strict=True)) for row in rows])
+
+
+def _insert_sqlite(conn: sa.Connection, rows: Iterable[list[Any]]) -> None:
+    """Insert call rows straight through the driver's executemany; a row whose id is
+    already stored is skipped (not an error).
 
     SQLAlchemy's per-row parameter processing costs more than SQLite's insert
     itself, and the sender that runs this shares the GIL with the traced code.
-    On SQLite a row whose id is already stored is skipped (not an error).
     """
-    if conn.dialect.name != "sqlite":
-        conn.execute(calls.insert(), rows)
-        return
+    conn.exec_driver_sql(_INSERT_SQLITE, [_sqlite_params(row) for row in rows])
+
+
+def _sqlite_params(row: list[Any]) -> tuple[Any, ...]:
+    """A row (in place) with its JSON columns as text, as a tuple for the driver; empty
+    attributes, the usual case, need no call to the encoder."""
     dumps = orjson.dumps
-    pick = operator.itemgetter(*_CALL_COLUMNS)
-    inputs_at, summary_at, attributes_at = _JSON_AT
-    output_at = _OUTPUT_AT
-    params = []
-    for row in rows:
-        values = list(pick(row))
-        values[inputs_at] = dumps(values[inputs_at]).decode()
-        values[summary_at] = dumps(values[summary_at]).decode()
-        values[attributes_at] = dumps(values[attributes_at]).decode()
-        if values[output_at] is not None:
-            values[output_at] = dumps(values[output_at]).decode()
-        params.append(tuple(values))
-    conn.exec_driver_sql(_INSERT_SQLITE, params)
+    row[_INPUTS_AT] = dumps(row[_INPUTS_AT]).decode()
+    row[_SUMMARY_AT] = dumps(row[_SUMMARY_AT]).decode()
+    attributes = row[_ATTRIBUTES_AT]
+    row[_ATTRIBUTES_AT] = dumps(attributes).decode() if attributes else "{}"
+    if row[_OUTPUT_AT] is not None:
+        row[_OUTPUT_AT] = dumps(row[_OUTPUT_AT]).decode()
+    return tuple(row)
 
 
-def _start_row(record: Record, project_id: int) -> dict[str, Any]:
-    call_id = _check_id(record.get("id"), "call_start")
-    op_name = record.get("op_name")
+def _start_row(record: Record, project_id: int) -> list[Any]:
+    """The row a ``call_start`` (or the start half of a ``call``) inserts, validated."""
+    get = record.get
+    call_id = _check_id(get("id"), "call_start")
+    op_name = get("op_name")
     if not isinstance(op_name, str) or not op_name:
         raise InvalidValueError(f"call {call_id}: op_name must be a non-empty string")
-    started_at = record.get("started_at")
+    started_at = get("started_at")
     if not isinstance(started_at, (int, float)):
         raise InvalidValueError(f"call {call_id}: started_at must be a number")
-    return {
-        "id": call_id,
-        "project_id": project_id,
-        "trace_id": _check_id(record.get("trace_id"), "trace_id"),
-        "parent_id": record.get("parent_id"),
-        "op_name": op_name[:512],
-        "display_name": _text(record.get("display_name")),
-        "inputs": record.get("inputs") or {},
-        "output": None,
-        "exception": None,
-        "summary": {},
-        "attributes": record.get("attributes") or {},
-        "started_at": float(started_at),
-        "ended_at": None,
-        "thread_id": _optional_id(record.get("thread_id"), "thread_id"),
-        "turn_id": _optional_id(record.get("turn_id"), "turn_id"),
-    }
+    thread_id, turn_id = get("thread_id"), get("turn_id")
+    # In _CALL_COLUMNS order (see the check where that is defined).
+    return [
+        project_id,
+        call_id,
+        _check_id(get("trace_id"), "trace_id"),
+        get("parent_id"),
+        op_name[:512],
+        _text(get("display_name")),
+        get("inputs") or {},
+        None,  # output
+        None,  # exception
+        {},  # summary
+        get("attributes") or {},
+        float(started_at),
+        None,  # ended_at
+        None if thread_id is None else _check_id(thread_id, "thread_id"),
+        None if turn_id is None else _check_id(turn_id, "turn_id"),
+    ]
 
 
-def _merge_end(row: dict[str, Any], end: Record) -> None:
-    for field in _END_FIELDS:
-        row[field] = end.get(field)
-    row["summary"] = row["summary"] or {}
-    if end.get("attributes") is not None:
-        row["attributes"] = end["attributes"]
-    if end.get("display_name") is not None:
-        row["display_name"] = _text(end["display_name"])
+def _merge_end(row: list[Any], end: Record) -> None:
+    get = end.get
+    for at, field in _END_AT:
+        row[at] = get(field)
+    if not row[_SUMMARY_AT]:
+        row[_SUMMARY_AT] = {}
+    attributes = get("attributes")
+    if attributes is not None:
+        row[_ATTRIBUTES_AT] = attributes
+    display_name = get("display_name")
+    if display_name is not None:
+        row[_DISPLAY_NAME_AT] = _text(display_name)
 
 
 def _text(value: Any) -> str | None:
@@ -223,10 +264,6 @@ def _check_id(value: Any, what: str) -> str:
     if not isinstance(value, str) or not 1 <= len(value) <= 36:
         raise InvalidValueError(f"{what} needs an id of 1-36 characters, not {value!r}")
     return value
-
-
-def _optional_id(value: Any, what: str) -> str | None:
-    return None if value is None else _check_id(value, what)
 
 
 def _validated(records: Sequence[Record]) -> list[Record]:
