@@ -49,3 +49,25 @@ def test_ids_made_by_threads_at_the_same_time_are_unique() -> None:
     for into in made:
         assert all(uuid.UUID(i).version == 7 for i in into[:100])
 
+
+def test_forked_children_make_ids_of_their_own() -> None:
+    import os
+
+    now_ns = 1_750_000_000_123_456_789  # one millisecond for all: only the bits tell them apart
+    read, write = os.pipe()
+    children = []
+    for _ in range(2):
+        pid = os.fork()
+        if pid == 0:  # the child: send its ids and leave at once
+            os.write(write, ("".join(uuid7(now_ns) for _ in range(50)) + "\n").encode())
+            os._exit(0)
+        children.append(pid)
+    for pid in children:
+        os.waitpid(pid, 0)
+    os.close(write)
+    with os.fdopen(read) as lines:
+        batches = [line.strip() for line in lines]
+    ids = [batch[i : i + 36] for batch in batches for i in range(0, len(batch), 36)]
+    ids += [uuid7(now_ns) for _ in range(50)]
+    assert len(ids) == 150
+    assert len(set(ids)) == 150

@@ -12,6 +12,7 @@ millisecond, the counter's is looked up, and the random field is written by
 from __future__ import annotations
 
 import itertools
+import os
 import random
 import time
 
@@ -22,6 +23,16 @@ _VARIANT = 1 << 63
 _COUNTER_TEXT = tuple("%03x-" % i for i in range(4096))  # noqa: UP031
 _time_text: tuple[int, str] = (-1, "")
 """(millisecond, the id's text up to the counter): replaced whole, so threads see a pair."""
+
+
+def _reseed_in_child() -> None:
+    """A forked child draws its own bits: copies of the parent's generator would repeat ids."""
+    global _counter, _random_bits
+    _counter = itertools.count(random.getrandbits(12))  # random reseeds itself after fork
+    _random_bits = random.Random().getrandbits
+
+
+os.register_at_fork(after_in_child=_reseed_in_child)
 
 
 def uuid7(now_ns: int | None = None) -> str:
