@@ -52,6 +52,10 @@ type            payload
 ``call``        a whole call: the fields of both records above
 ==============  ======================================================
 
+``parent_id``, ``display_name``, ``attributes``, ``thread_id``/``turn_id``
+and ``exception`` are left out when None or empty (the store reads a missing
+one as None, or ``{}`` for attributes): smaller records for every thread they pass.
+
 JSON has no NaN or infinities, and wandb stores them faithfully, so floats
 that are not finite travel as ``{"$f": "nan" | "inf" | "-inf"}``; see
 :func:`encode_nonfinite` and :func:`decode_value`.
