@@ -141,16 +141,17 @@ print("alembic" in sys.modules)
 """
 
 
+def _python(code: str, *args: str) -> str:
+    """What ``code`` prints, run in a fresh interpreter (imports start from nothing)."""
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True, timeout=120
+    )
+    return done.stdout.strip()
+
+
 def test_an_up_to_date_database_opens_without_alembic(tmp_path: Path) -> None:
     SqlStore.from_settings(Settings(dir=tmp_path)).close()
-    out = subprocess.run(
-        [sys.executable, "-c", _OPEN_AGAIN, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    assert out.stdout.strip() == "False"
+    assert _python(_OPEN_AGAIN, str(tmp_path)) == "False"
 
 
 _LOG_HISTORY = """
@@ -168,14 +169,7 @@ print("numpy" in sys.modules)
 
 
 def test_storing_history_does_not_import_numpy(tmp_path: Path) -> None:
-    out = subprocess.run(
-        [sys.executable, "-c", _LOG_HISTORY, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    assert out.stdout.strip() == "False"
+    assert _python(_LOG_HISTORY, str(tmp_path)) == "False"
     store = SqlStore.from_settings(Settings(dir=tmp_path))
     try:
         rows = list(store.scan_history(RunKey("me", "p", "r"), keys=["loss", "n"]))

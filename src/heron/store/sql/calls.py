@@ -146,23 +146,7 @@ def _apply_records(conn: sa.Connection, project_id: int, records: list[Record]) 
 
 
 _CALL_COLUMNS = tuple(c.name for c in calls.c)
-if _CALL_COLUMNS != (
-    "project_id",
-    "id",
-    "trace_id",
-    "parent_id",
-    "op_name",
-    "display_name",
-    "inputs",
-    "output",
-    "exception",
-    "summary",
-    "attributes",
-    "started_at",
-    "ended_at",
-    "thread_id",
-    "turn_id",
-):  # _start_row builds rows in this order
+if ("project_id", *CALL_FIELDS) != _CALL_COLUMNS:  # _start_row builds rows in this order
     raise RuntimeError(f"the calls table's columns changed: {_CALL_COLUMNS}")
 (
     _ID_AT,
