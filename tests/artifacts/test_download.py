@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 import heron
 from heron.api import Api
-from heron.errors import StoreError
+from heron.errors import StoreError, UsageError
 from heron.sdk.client import Client
 from heron.settings import Settings
 
@@ -151,3 +152,54 @@ def test_log_model_and_use_model(
     root = art.download(tmp_path / "again")
     assert (Path(root) / "model.pt").read_bytes() == b"\x00\x01weights"
     api.close()
+
+
+# ---------------------------------------------------------------- where files land
+
+
+def test_download_targets_resolve_symlinks_like_realpath(tmp_path: Path) -> None:
+    """Targets resolves each folder once, with the answers os.path.realpath gives."""
+    from heron.artifacts.transfer import Targets, target_path
+
+    root = tmp_path / "root"
+    (root / "real").mkdir(parents=True)
+    (root / "alias").symlink_to(root / "real")  # a symlink that stays inside: allowed
+    (root / "real" / "link.txt").symlink_to(root / "real" / "file.txt")
+    targets = Targets(str(root))
+    for path in ["a.txt", "real/b.txt", "alias/c.txt", "real/link.txt", "new/sub/d.txt"]:
+        expected = os.path.realpath(root / path)
+        assert targets.path(path) == target_path(str(root), path) == expected
+    assert targets.path("alias/e.txt") == str(root / "real" / "e.txt")
+
+
+def test_download_targets_refuse_symlinks_out_of_the_root(tmp_path: Path) -> None:
+    from heron.artifacts.transfer import Targets
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "out").symlink_to(outside)
+    (root / "secret.txt").symlink_to(outside / "secret.txt")
+    targets = Targets(str(root))
+    assert targets.path("fine.txt") == os.path.join(os.path.realpath(root), "fine.txt")
+    for path in ["out/x.txt", "secret.txt"]:
+        with pytest.raises(UsageError, match="would escape the download root"):
+            targets.path(path)
+    assert not (outside / "secret.txt").exists()
+
+
+def test_download_does_not_write_through_a_symlink_out_of_the_root(
+    online_client: Client, tmp_path: Path
+) -> None:
+    run = _log_files(online_client, tmp_path)
+    used = run.use_artifact("docs:latest")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    root = tmp_path / "out"
+    root.mkdir()
+    (root / "sub").symlink_to(outside)
+    with pytest.raises(UsageError, match="would escape"):
+        used.download(root)
+    assert list(outside.iterdir()) == []
+    run.finish()

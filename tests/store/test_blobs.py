@@ -242,14 +242,91 @@ def test_copy_file_hashing_names_the_copy(tmp_path: Path, size: int) -> None:
     assert (tmp_path / "dst").read_bytes() == data
 
 
+@pytest.fixture
+def many_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cores to spare: a big copy hashes in a second thread even on a one-core machine."""
+    import heron.store.blobs as blobs_module
+
+    monkeypatch.setattr(blobs_module, "cores", lambda: 8)
+
+
+@pytest.mark.usefixtures("many_cores")
 def test_copy_file_hashing_pipelined(tmp_path: Path) -> None:
-    """A big file is hashed a chunk behind the copy; the digest is the same."""
-    data = os.urandom(1 << 20) * 40 + b"tail"  # several 16 MiB steps, the last one short
+    """A big file is hashed a block behind the copy; the digest is the same."""
+    data = os.urandom(1 << 20) * 40 + b"tail"  # many 1 MiB blocks, the last one short
     (tmp_path / "src").write_bytes(data)
     (tmp_path / "dst").write_bytes(b"x" * (50 << 20))  # longer than the copy: truncated first
     sha256, size = copy_file_hashing(str(tmp_path / "src"), str(tmp_path / "dst"), pipeline_min=1)
     assert (sha256, size) == (hashlib.sha256(data).hexdigest(), len(data))
     assert (tmp_path / "dst").read_bytes() == data
+
+
+@pytest.mark.usefixtures("many_cores")
+def test_copy_file_hashing_pipelined_hash_failure_is_raised_not_hung(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure in the hashing thread reaches the caller; the copy loop does not wait forever."""
+    import heron.store.blobs as blobs_module
+
+    class Failing:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def update(self, data: object) -> None:
+            self.calls += 1
+            if self.calls == 3:
+                raise MemoryError("hash failed")
+
+        def hexdigest(self) -> str:
+            return "0" * 64
+
+    monkeypatch.setattr(blobs_module.hashlib, "sha256", Failing)
+    (tmp_path / "src").write_bytes(os.urandom(1 << 20) * 12)  # more blocks than the ring holds
+    with pytest.raises(MemoryError, match="hash failed"):
+        copy_file_hashing(str(tmp_path / "src"), str(tmp_path / "dst"), pipeline_min=1)
+
+
+def test_big_copies_hash_in_a_second_thread_only_while_a_core_is_free(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import heron.store.blobs as blobs_module
+
+    monkeypatch.setattr(blobs_module, "cores", lambda: 2)
+    copies = blobs_module._BigCopies()
+    with copies.enter() as first:
+        with copies.enter() as second:  # both cores busy: copied and hashed in one thread
+            assert (first, second) == (True, False)
+        with copies.enter() as third:
+            assert third is False
+    with copies.enter() as alone:
+        assert alone is True
+    monkeypatch.setattr(blobs_module, "cores", lambda: 1)
+    with copies.enter() as single_core:
+        assert single_core is False
+
+
+def test_copy_file_hashing_hashes_a_reflinked_clone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the file system clones (btrfs, XFS), the clone is hashed, not copied again."""
+    import heron.store.blobs as blobs_module
+
+    cloned: list[int] = []
+
+    def clone(src: int, dst: int) -> bool:  # stands in for the FICLONE ioctl
+        os.write(dst, os.pread(src, 1 << 30, 0))
+        os.lseek(dst, 0, os.SEEK_SET)
+        cloned.append(dst)
+        return True
+
+    monkeypatch.setattr(blobs_module, "_reflink", clone)
+    data = os.urandom((1 << 20) * 3 + 5)
+    (tmp_path / "src").write_bytes(data)
+    assert copy_file_hashing(str(tmp_path / "src"), str(tmp_path / "dst")) == (
+        hashlib.sha256(data).hexdigest(),
+        len(data),
+    )
+    assert cloned and (tmp_path / "dst").read_bytes() == data
 
 
 def test_copy_file_hashing_across_file_systems_and_from_proc(tmp_path: Path) -> None:

@@ -238,7 +238,9 @@ class Artifact:
                 found.append((full, prefix + rel))
         # Copied (and hashed on the way) in parallel threads: hashlib releases the GIL.
         self._staging_dir()
-        transfer.parallel(lambda item: self.add_file(item[0], item[1]), found)
+        transfer.parallel(
+            lambda item: self.add_file(item[0], item[1]), found, transfer.LOCAL_WORKERS
+        )
 
     def add_reference(
         self,
@@ -691,7 +693,7 @@ class Artifact:
                 progress.file_done(draft.size or 0)
 
             try:
-                transfer.parallel(move_counted, local)
+                transfer.parallel(move_counted, local, transfer.LOCAL_WORKERS)
             except FileNotFoundError as exc:
                 raise UsageError(
                     f"artifact file {exc.filename} was removed before it was logged"

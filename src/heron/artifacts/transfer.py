@@ -25,7 +25,7 @@ from heron.artifacts.entities import ManifestEntry
 from heron.artifacts.progress import NO_PROGRESS, Progress
 from heron.artifacts.references import local_path, s3_source
 from heron.errors import NotFoundError, StoreError, UsageError
-from heron.store.blobs import copy_file_hashing, file_digest
+from heron.store.blobs import copy_file_hashing, cores, file_digest
 
 if TYPE_CHECKING:
     from heron.artifacts.cache import ArtifactCache
@@ -35,18 +35,27 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 WORKERS = 8
+"""Threads for transfers that wait on a network (a server, S3, http references)."""
 _CHUNK = 1 << 20
 
 
-def parallel(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
-    """``fn`` over ``items`` in up to :data:`WORKERS` threads, results in order.
+LOCAL_WORKERS = max(2, min(WORKERS, cores() + 1))
+"""Threads for local copying, hashing and linking: a core each, and one to cover waits.
 
-    Each thread takes every WORKERS-th item in one task: a task per item
+More only contend for the GIL: on 2 cores, 8 threads copying and hashing
+1,000 files of 100 kB take half as long again as 3 do.
+"""
+
+
+def parallel(fn: Callable[[T], R], items: Sequence[T], workers: int = WORKERS) -> list[R]:
+    """``fn`` over ``items`` in up to ``workers`` threads, results in order.
+
+    Each thread takes every ``workers``-th item in one task: a task per item
     costs more in thread hand-offs than linking or hashing a small file.
     """
     if len(items) <= 1:
         return [fn(item) for item in items]
-    workers = min(WORKERS, len(items))
+    workers = min(workers, len(items))
 
     def run(start: int) -> list[R]:
         return [fn(item) for item in items[start::workers]]
@@ -61,10 +70,37 @@ def parallel(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
 
 def target_path(root: str, entry_path: str) -> str:
     """Where an entry lands under ``root``; refuses a path that would leave it."""
-    full = os.path.realpath(os.path.join(root, entry_path))
-    if not full.startswith(os.path.realpath(root) + os.sep):
-        raise UsageError(f"artifact path {entry_path!r} would escape the download root {root}")
-    return full
+    return Targets(root).path(entry_path)
+
+
+class Targets:
+    """:func:`target_path` for many entries under one root.
+
+    Symlinks are resolved as ``realpath`` would, but each folder once: a
+    download of 1,000 files in 10 folders resolves 10 folders, not 1,000
+    paths of a dozen ``lstat`` calls each. A folder's symlinks are resolved
+    when it is first asked for; the download then writes under it.
+    """
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self._real_root = os.path.realpath(root)
+        self._folders: dict[str, str] = {}
+
+    def path(self, entry_path: str) -> str:
+        folder, _, name = entry_path.rpartition("/")
+        real_folder = self._folders.get(folder)
+        if real_folder is None:
+            real_folder = os.path.realpath(os.path.join(self._real_root, folder))
+            self._folders[folder] = real_folder
+        full = os.path.join(real_folder, name)
+        if os.path.islink(full):
+            full = os.path.realpath(full)
+        if not full.startswith(self._real_root + os.sep):
+            raise UsageError(
+                f"artifact path {entry_path!r} would escape the download root {self.root}"
+            )
+        return full
 
 
 def copy_hashing(source: str, target: str, atomic: bool = True) -> tuple[str, int]:
@@ -165,8 +201,14 @@ def download(
     via = None if isinstance(blobs, LocalBlobStore) else cache
     entries = list(entries)
     total = sum(e.size or 0 for e in entries)
+    targets = Targets(root)
+    local = via is None and all(e.ref is None or e.ref.startswith("file://") for e in entries)
     with Progress.start("downloading", len(entries), total) as progress:
-        parallel(lambda entry: _fetch(blobs, entry, root, via, progress), entries)
+        parallel(
+            lambda entry: _fetch(blobs, entry, targets, via, progress),
+            entries,
+            LOCAL_WORKERS if local else WORKERS,
+        )
     if via is not None:
         via.trim()
 
@@ -174,12 +216,11 @@ def download(
 def _fetch(
     blobs: BlobStore,
     entry: ManifestEntry,
-    root: str,
+    targets: Targets,
     cache: ArtifactCache | None,
     progress: Progress = NO_PROGRESS,
 ) -> None:
-
-    target = target_path(root, entry.path)
+    target = targets.path(entry.path)
     expected = _expected_sha256(entry)
     if expected is not None and os.path.isfile(target) and file_digest(target)[0] == expected:
         progress.file_done(entry.size or 0)
@@ -278,15 +319,17 @@ def _source(blobs: BlobStore, entry: ManifestEntry) -> Iterator[bytes]:
 def verify(entries: Sequence[ManifestEntry], root: str) -> None:
     """Check that every file under ``root`` the manifest names has its recorded digest."""
 
+    targets = Targets(root)
+
     def problem(entry: ManifestEntry) -> str | None:
         expected = _expected_sha256(entry)
-        target = target_path(root, entry.path)
+        target = targets.path(entry.path)
         if not os.path.isfile(target):
             return f"{entry.path} is missing"
         if expected is not None and file_digest(target)[0] != expected:
             return f"{entry.path} does not match its digest"
         return None
 
-    problems = [p for p in parallel(problem, list(entries)) if p is not None]
+    problems = [p for p in parallel(problem, list(entries), LOCAL_WORKERS) if p is not None]
     if problems:
         raise StoreError(f"artifact files under {root} fail verification: {'; '.join(problems)}")

@@ -6,12 +6,13 @@ factory that picks a blob store from the settings, and the copying helpers they 
 
 from __future__ import annotations
 
-import errno
+import contextlib
+import fcntl
 import hashlib
-import mmap
 import os
 import queue
 import re
+import sys
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
@@ -27,12 +28,46 @@ if TYPE_CHECKING:
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _CHUNK = 1 << 20
 PIPELINE_MIN = 64 << 20
-"""Files at least this big are hashed in one thread while the next chunk is copied in another."""
-_STEP = 16 << 20
-_FALLBACK_ERRNOS = frozenset(
-    {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EPERM}
-)
+"""Files at least this big are hashed in a second thread, when a core is free for it."""
+_PIPELINE_BLOCKS = 4
+_FICLONE: int | None = getattr(fcntl, "FICLONE", 0x40049409 if sys.platform == "linux" else None)
 _buffers = threading.local()
+
+
+def cores() -> int:
+    """The CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+class _BigCopies:
+    """Counts the big copies in flight, to give a hashing thread only to those with a core free.
+
+    Two big files copied at once on two cores are each best copied and hashed
+    in one thread: a second thread per file only adds hand-offs and moves
+    every block from one core's cache to the other's.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active = 0
+
+    @contextlib.contextmanager
+    def enter(self) -> Iterator[bool]:
+        """Count this copy while it runs; yields whether it should hash in a second thread."""
+        with self._lock:
+            pipeline = self._active + 1 < cores()
+            self._active += 1
+        try:
+            yield pipeline
+        finally:
+            with self._lock:
+                self._active -= 1
+
+
+_big_copies = _BigCopies()
 
 
 def open_blob_store(settings: Settings) -> BlobStore:
@@ -67,14 +102,11 @@ def open_blob_store(settings: Settings) -> BlobStore:
 
 def file_digest(path: str) -> tuple[str, int]:
     """The sha256 hex digest and size of a file, read in 1 MiB blocks."""
-    buffer = _buffer()
-    view = memoryview(buffer)
-    digest, size = hashlib.sha256(), 0
-    with open(path, "rb", buffering=0) as f:
-        while n := f.readinto(buffer):
-            digest.update(view[:n])
-            size += n
-    return digest.hexdigest(), size
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return _hash_fd(fd)
+    finally:
+        os.close(fd)
 
 
 def copy_file_hashing(
@@ -82,92 +114,107 @@ def copy_file_hashing(
 ) -> tuple[str, int]:
     """Copy ``source`` into ``target`` (made or truncated); the sha256 and size of the copy.
 
-    The kernel copies (``copy_file_range``: no bytes pass through Python, and
-    file systems that share extents make a reflink) and the digest is taken
-    from the target, so it names exactly the bytes that landed even if the
-    source changes meanwhile. A file of ``pipeline_min`` bytes or more is
-    hashed a chunk behind the copy, in a second thread (both release the GIL).
+    Each block is read once into a buffer, hashed from it and written from
+    it, so the digest names exactly the bytes written even if the source
+    changes meanwhile, and nothing reads the fresh copy back. A file of
+    ``pipeline_min`` bytes or more is hashed in a second thread while the
+    next blocks are copied (hashlib and file I/O release the GIL), unless
+    other big copies already keep every core busy. Where the file system
+    shares extents (btrfs, XFS) the copy is a reflink instead, and the
+    clone is hashed.
     """
-    with open(source, "rb", buffering=0) as src, open(target, "w+b", buffering=0) as dst:
-        src_fd, dst_fd = src.fileno(), dst.fileno()
-        if os.fstat(src_fd).st_size >= pipeline_min:
-            return _copy_pipelined(src_fd, dst_fd)
-        size = 0
-        while n := _copy_chunk(src_fd, dst_fd, _STEP, size):
-            size += n
-        digest = hashlib.sha256()
-        _hash_range(digest, dst_fd, 0, size)
-        return digest.hexdigest(), size
-
-
-def _copy_pipelined(src_fd: int, dst_fd: int) -> tuple[str, int]:
-    progress: queue.SimpleQueue[int | BaseException | None] = queue.SimpleQueue()
-    stop = threading.Event()
-
-    def copy() -> None:
-        done = 0
-        try:
-            while not stop.is_set() and (n := _copy_chunk(src_fd, dst_fd, _STEP, done)):
-                done += n
-                progress.put(done)
-        except BaseException as exc:
-            progress.put(exc)
-        progress.put(None)
-
-    copier = threading.Thread(target=copy, name="heron-copy", daemon=True)
-    copier.start()
-    digest, hashed = hashlib.sha256(), 0
+    src = os.open(source, os.O_RDONLY)
     try:
-        while (done := progress.get()) is not None:
-            if isinstance(done, BaseException):
-                raise done
-            _hash_range(digest, dst_fd, hashed, done)
-            hashed = done
+        dst = os.open(target, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o666)
+        try:
+            if _reflink(src, dst):
+                return _hash_fd(dst)
+            if os.fstat(src).st_size < pipeline_min:
+                return _copy_serial(src, dst)
+            with _big_copies.enter() as pipeline:
+                return _copy_pipelined(src, dst) if pipeline else _copy_serial(src, dst)
+        finally:
+            os.close(dst)
     finally:
-        stop.set()
-        copier.join()
-    return digest.hexdigest(), hashed
+        os.close(src)
 
 
-def _copy_chunk(src_fd: int, dst_fd: int, count: int, done: int) -> int:
-    """Copy up to ``count`` bytes at the files' offsets; 0 at the end of the source."""
-    if hasattr(os, "copy_file_range"):
-        try:
-            n = os.copy_file_range(src_fd, dst_fd, count)
-        except OSError as exc:
-            if exc.errno not in _FALLBACK_ERRNOS:
-                raise
-        else:
-            if n or done:  # 0 at offset 0 may be a /proc-like file that reports no size
-                return n
-    block = os.read(src_fd, min(count, _CHUNK))
-    view = memoryview(block)
-    while view:
-        view = view[os.write(dst_fd, view) :]
-    return len(block)
-
-
-def _hash_range(digest: hashlib._Hash, fd: int, start: int, end: int) -> None:
-    """Add bytes ``start:end`` of a file to ``digest``: mapped (no copy), else read."""
-    if end <= start:
-        return
-    base = start - start % mmap.ALLOCATIONGRANULARITY
+def _reflink(src: int, dst: int) -> bool:
+    """Make ``dst`` a clone of ``src`` sharing its extents; False where unsupported."""
+    if _FICLONE is None:
+        return False
     try:
-        mapped = mmap.mmap(fd, end - base, offset=base, access=mmap.ACCESS_READ)
-    except (OSError, ValueError):
-        mapped = None  # a file system that cannot map files
-    if mapped is not None:
-        with mapped, memoryview(mapped) as view:
-            digest.update(view[start - base :])
-        return
+        fcntl.ioctl(dst, _FICLONE, src)
+    except OSError:  # ext4, tmpfs, another file system: copy instead
+        return False
+    return True
+
+
+def _copy_serial(src: int, dst: int) -> tuple[str, int]:
     buffer = _buffer()
     view = memoryview(buffer)
-    while start < end:
-        n = os.preadv(fd, [view[: min(len(buffer), end - start)]], start)
-        if not n:
-            raise OSError(errno.EIO, "the copy is shorter than what was written")
+    digest, size = hashlib.sha256(), 0
+    while n := os.readv(src, [buffer]):
         digest.update(view[:n])
-        start += n
+        _write_all(dst, view[:n])
+        size += n
+    return digest.hexdigest(), size
+
+
+def _copy_pipelined(src: int, dst: int) -> tuple[str, int]:
+    """Read and write here; hash each block in a second thread; a block is reused once hashed."""
+    blocks = [bytearray(_CHUNK) for _ in range(_PIPELINE_BLOCKS)]
+    free: queue.SimpleQueue[int] = queue.SimpleQueue()
+    filled: queue.SimpleQueue[tuple[int, int] | None] = queue.SimpleQueue()
+    for index in range(len(blocks)):
+        free.put(index)
+    digest = hashlib.sha256()
+    failed: list[BaseException] = []
+
+    def hash_blocks() -> None:
+        while (item := filled.get()) is not None:
+            index, n = item
+            if not failed:
+                try:
+                    digest.update(memoryview(blocks[index])[:n])
+                except BaseException as exc:  # handed back below; blocks keep flowing
+                    failed.append(exc)
+            free.put(index)
+
+    hasher = threading.Thread(target=hash_blocks, name="heron-hash", daemon=True)
+    hasher.start()
+    size = 0
+    try:
+        while not failed:
+            index = free.get()
+            n = os.readv(src, [blocks[index]])
+            if not n:
+                break
+            filled.put((index, n))
+            _write_all(dst, memoryview(blocks[index])[:n])
+            size += n
+    finally:
+        filled.put(None)
+        hasher.join()
+    if failed:
+        raise failed[0]
+    return digest.hexdigest(), size
+
+
+def _write_all(fd: int, view: memoryview) -> None:
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _hash_fd(fd: int) -> tuple[str, int]:
+    """The sha256 and size of what ``fd`` reads from its current offset."""
+    buffer = _buffer()
+    view = memoryview(buffer)
+    digest, size = hashlib.sha256(), 0
+    while n := os.readv(fd, [buffer]):
+        digest.update(view[:n])
+        size += n
+    return digest.hexdigest(), size
 
 
 def _buffer() -> bytearray:
@@ -301,11 +348,13 @@ def put_staged(
     items = [(sha256, path) for sha256, path in staged.items() if sha256 in absent]
     sizes = {sha256: _size_or_zero(path) for sha256, path in items}
     progress = Progress.start(label, len(items), sum(sizes.values()))
+    # A local store was just asked: it lacks these, so one pass copies and hashes each.
+    put_file = blobs.copy_in if isinstance(blobs, LocalBlobStore) else blobs.put_file
 
     def put(item: tuple[str, str]) -> str | None:
         sha256, path = item
         try:
-            stored, _ = blobs.put_file(path)
+            stored, _ = put_file(path)
         except OSError:
             return sha256
         progress.file_done(sizes[sha256])
