@@ -183,8 +183,11 @@ def test_download_targets_refuse_symlinks_out_of_the_root(tmp_path: Path) -> Non
     (root / "secret.txt").symlink_to(outside / "secret.txt")
     targets = Targets(str(root))
     assert targets.path("fine.txt") == os.path.join(os.path.realpath(root), "fine.txt")
-    for path in ["out/x.txt", "secret.txt"]:
+    for path in ["out/x.txt", "secret.txt", "../outside/x.txt", "a/../../outside/x.txt"]:
         with pytest.raises(UsageError, match="would escape the download root"):
+            targets.path(path)
+    for path in ["..", "a/..", ".", "a/", ""]:
+        with pytest.raises(UsageError, match="does not name a file"):
             targets.path(path)
     assert not (outside / "secret.txt").exists()
 

@@ -89,6 +89,8 @@ class Targets:
 
     def path(self, entry_path: str) -> str:
         folder, _, name = entry_path.rpartition("/")
+        if name in ("", ".", ".."):  # a folder, not a file: "a/.." would name the root itself
+            raise UsageError(f"artifact path {entry_path!r} does not name a file")
         real_folder = self._folders.get(folder)
         if real_folder is None:
             real_folder = os.path.realpath(os.path.join(self._real_root, folder))
