@@ -39,7 +39,8 @@ class LiveServer:
     The port is chosen once (unless given) and kept across restarts, so a
     client pointed at :attr:`base_url` reaches the restarted server.
     ``database_url`` serves another database (e.g. PostgreSQL) instead of
-    ``<data_dir>/heron.db``.
+    ``<data_dir>/heron.db``; ``env`` adds variables (``HERON_*`` settings) to
+    the otherwise clean environment the server starts in.
     """
 
     def __init__(
@@ -49,10 +50,12 @@ class LiveServer:
         *,
         database_url: str | None = None,
         startup_timeout: float = 60.0,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
         self.database_url = database_url
+        self.env = dict(env or {})
         self.startup_timeout = startup_timeout
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -81,7 +84,10 @@ class LiveServer:
             log.write(f"--- {' '.join(command)}\n".encode())
             log.flush()
             self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, env=_clean_environment()
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**_clean_environment(), **self.env},
             )
         self._wait_until_healthy()
         return self

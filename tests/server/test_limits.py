@@ -358,3 +358,19 @@ def _call_record(seq: int) -> dict[str, Any]:
 def _pieces(data: bytes, size: int) -> Iterator[bytes]:
     for start in range(0, len(data), size):
         yield data[start : start + size]
+
+
+def test_heron_server_reads_the_limit_from_its_environment(tmp_path: Path) -> None:
+    from tests.helpers.live_server import LiveServer
+
+    env = {"HERON_MAX_REQUEST_BYTES": str(LIMIT)}
+    with LiveServer(tmp_path / "server", env=env) as live:
+        status, body = raw_request(
+            live.port,
+            "POST /api/v1/runs/me/limits/r1/records HTTP/1.1\nHost: x\n"
+            f"Content-Type: application/json\nContent-Length: {2 * LIMIT}\n",
+        )
+        assert_too_large(status, body, f"is {2 * LIMIT:,} bytes")
+        with http_store(tmp_path, live.base_url) as store:  # the client splits to fit the server
+            records = [run_record(1), *history_batch(2, range(2000), pad=40)]
+            assert store.apply(RunKey("me", "limits", "r2"), "s1", records) == 2001
