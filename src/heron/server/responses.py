@@ -1,4 +1,4 @@
-"""JSON responses that keep NaN and ±Inf, and streamed blob downloads.
+"""JSON responses that keep NaN and ±Inf, and streamed blob downloads (whole or a range).
 
 JSON has no NaN or infinities; Heron sends them as ``{"$f": "nan"}`` tags
 (:func:`heron.records.encode_nonfinite`), which :class:`heron.store.http.HttpStore`
@@ -8,6 +8,7 @@ and the web UI decode again.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -17,6 +18,9 @@ from starlette.responses import Response, StreamingResponse
 from heron.records import dumps_faithful
 
 CHUNK = 1 << 20
+IMMUTABLE = "public, max-age=31536000, immutable"
+"""Cache-Control of what is named by its content's hash: it can never change."""
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 def dumps(value: Any) -> bytes:
@@ -51,6 +55,58 @@ def stream_file(
     if size is not None:
         headers["Content-Length"] = str(size)
     return StreamingResponse(_chunks(f), media_type=media_type, headers=headers)
+
+
+def stream_range(
+    f: BinaryIO,
+    range_header: str | None,
+    *,
+    media_type: str = "application/octet-stream",
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """:func:`stream_file`, or the part a ``Range: bytes=start-[end]`` header asks for.
+
+    A satisfiable range gets 206 with ``Content-Range``; one past the end gets
+    416 (and ``f`` is closed); no header, or one that is not a single byte
+    range, gets the whole file.
+    """
+    headers = dict(headers or {})
+    wanted = _RANGE.match((range_header or "").strip())
+    if wanted is None:
+        return stream_file(f, media_type=media_type, headers=headers)
+    size = f.seek(0, os.SEEK_END)
+    start, end = _byte_range(wanted.group(1), wanted.group(2), size)
+    if start is None:
+        f.close()
+        return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{size}"})
+    f.seek(start)
+    headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    headers["Content-Length"] = str(end - start + 1)
+    return StreamingResponse(
+        _read_part(f, end - start + 1), 206, media_type=media_type, headers=headers
+    )
+
+
+def _read_part(f: BinaryIO, length: int) -> Iterator[bytes]:
+    # A sync iterator: Starlette runs each next() in its thread pool.
+    with f:
+        while length > 0 and (block := f.read(min(CHUNK, length))):
+            length -= len(block)
+            yield block
+
+
+def _byte_range(first: str, last: str, size: int) -> tuple[int | None, int]:
+    """``(start, end)`` inclusive of a ``bytes=first-last`` request; start None if unsatisfiable."""
+    if first:
+        start = int(first)
+        end = min(int(last), size - 1) if last else size - 1
+    elif last:  # the final `last` bytes
+        start, end = max(size - int(last), 0), size - 1
+    else:
+        return None, 0
+    if start > end or start >= size:
+        return None, 0
+    return start, end
 
 
 def _chunks(f: BinaryIO) -> Iterator[bytes]:

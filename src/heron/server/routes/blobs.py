@@ -16,20 +16,16 @@ import tempfile
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from heron.errors import UsageError
 from heron.server.deps import StoreDep
-from heron.server.responses import JSONResponse, stream_file
-
-# One Range parser for media and blobs.
-from heron.server.routes.media import _RANGE, _byte_range, _read_part
+from heron.server.responses import IMMUTABLE, JSONResponse, stream_range
 from heron.server.schemas import BlobOut
 from heron.store.blobs import check_sha256
 
 router = APIRouter(tags=["blobs"])
 
-_IMMUTABLE = "public, max-age=31536000, immutable"
 MISSING_MAX = 10_000
 
 
@@ -88,21 +84,8 @@ def get_blob(sha256: str, request: Request, store: StoreDep) -> Response:
     ``Range: bytes=start-[end]`` gets that part (206), or 416 past the end.
     """
     f = store.blobs.open(check_sha256(sha256))
-    headers = {"ETag": f'"{sha256}"', "Cache-Control": _IMMUTABLE, "Accept-Ranges": "bytes"}
-    wanted = _RANGE.match(request.headers.get("range", "").strip())
-    if wanted is None:
-        return stream_file(f, headers=headers)
-    size = f.seek(0, os.SEEK_END)
-    start, end = _byte_range(wanted.group(1), wanted.group(2), size)
-    if start is None:
-        f.close()
-        return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{size}"})
-    f.seek(start)
-    headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-    headers["Content-Length"] = str(end - start + 1)
-    return StreamingResponse(
-        _read_part(f, end - start + 1), 206, media_type="application/octet-stream", headers=headers
-    )
+    headers = {"ETag": f'"{sha256}"', "Cache-Control": IMMUTABLE, "Accept-Ranges": "bytes"}
+    return stream_range(f, request.headers.get("range"), headers=headers)
 
 
 @router.head("/blobs/{sha256}", response_class=Response)

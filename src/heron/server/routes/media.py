@@ -9,17 +9,12 @@ Single byte ranges are answered (206) so the browser can seek in video and audio
 
 from __future__ import annotations
 
-import os
-import re
-from collections.abc import Iterator
-from typing import BinaryIO
-
 from fastapi import APIRouter, Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from heron.errors import UsageError
 from heron.server.deps import StoreDep
-from heron.server.responses import CHUNK, stream_file
+from heron.server.responses import IMMUTABLE, stream_range
 from heron.store.blobs import check_sha256
 
 router = APIRouter(tags=["media"])
@@ -43,8 +38,6 @@ CONTENT_TYPES = {
     "txt": "text/plain; charset=utf-8",
     "bin": "application/octet-stream",
 }
-_IMMUTABLE = "public, max-age=31536000, immutable"
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 @router.get(
@@ -62,46 +55,11 @@ def get_media(sha256: str, ext: str, request: Request, store: StoreDep) -> Respo
         )
     headers = {
         "ETag": f'"{sha256}"',
-        "Cache-Control": _IMMUTABLE,
+        "Cache-Control": IMMUTABLE,
         "X-Content-Type-Options": "nosniff",
         "Accept-Ranges": "bytes",
     }
     if request.headers.get("if-none-match") == f'"{sha256}"':
         return Response(status_code=304, headers=headers)
     f = store.blobs.open(sha256)
-    wanted = _RANGE.match(request.headers.get("range", "").strip())
-    if wanted is None:
-        return stream_file(f, media_type=content_type, headers=headers)
-    size = f.seek(0, os.SEEK_END)
-    start, end = _byte_range(wanted.group(1), wanted.group(2), size)
-    if start is None:
-        f.close()
-        return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{size}"})
-    f.seek(start)
-    headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-    headers["Content-Length"] = str(end - start + 1)
-    return StreamingResponse(
-        _read_part(f, end - start + 1), 206, media_type=content_type, headers=headers
-    )
-
-
-def _read_part(f: BinaryIO, length: int) -> Iterator[bytes]:
-    # A sync iterator: Starlette runs each next() in its thread pool.
-    with f:
-        while length > 0 and (block := f.read(min(CHUNK, length))):
-            length -= len(block)
-            yield block
-
-
-def _byte_range(first: str, last: str, size: int) -> tuple[int | None, int]:
-    """``(start, end)`` inclusive of a ``bytes=first-last`` request; start None if unsatisfiable."""
-    if first:
-        start = int(first)
-        end = min(int(last), size - 1) if last else size - 1
-    elif last:  # the final `last` bytes
-        start, end = max(size - int(last), 0), size - 1
-    else:
-        return None, 0
-    if start > end or start >= size:
-        return None, 0
-    return start, end
+    return stream_range(f, request.headers.get("range"), media_type=content_type, headers=headers)
