@@ -59,7 +59,7 @@ class _Points:
 
     def __init__(self) -> None:
         self.step_parts: list[list[int]] = []
-        self.value_parts: list[Sequence[float]] = []
+        self.value_parts: list[list[float]] = []
         self.other: list[tuple[int, Any]] = []
         self.has_float = False
         self.bounds: list[int] = []
@@ -69,7 +69,7 @@ class _Points:
     def numeric_count(self) -> int:
         return sum(len(part) for part in self.step_parts)
 
-    def add_numeric(self, steps: list[int], lo: int, hi: int, values: Sequence[float]) -> None:
+    def add_numeric(self, steps: list[int], lo: int, hi: int, values: list[float]) -> None:
         self.step_parts.append(steps)
         self.value_parts.append(values)
         self.bounds += (lo, hi)
@@ -212,7 +212,7 @@ def _insert_keys(
 def _arrays(p: _Points) -> tuple[list[int], list[float]]:
     """A key's new points as (steps, values) lists in step order (a stable sort)."""
     if len(p.step_parts) == 1:
-        steps, values = p.step_parts[0], list(p.value_parts[0])
+        steps, values = p.step_parts[0], p.value_parts[0]
     else:
         steps = list(chain.from_iterable(p.step_parts))
         values = list(chain.from_iterable(p.value_parts))
