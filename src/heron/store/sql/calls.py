@@ -721,18 +721,19 @@ def add_feedback(
 def list_feedback(
     engine: sa.Engine, entity: str, project: str, call_id: str
 ) -> list[dict[str, Any]]:
-    query = (
-        sa.select(*_FEEDBACK_COLUMNS)
-        .join(projects, projects.c.id == call_feedback.c.project_id)
-        .where(
-            projects.c.entity == entity,
-            projects.c.name == project,
-            call_feedback.c.call_id == call_id,
-        )
-        .order_by(call_feedback.c.created_at, call_feedback.c.id)
-    )
+    query = _feedback_query(entity, project, call_feedback.c.call_id == call_id)
     with read(engine) as conn:
         return [dict(zip(_FEEDBACK_FIELDS, row, strict=True)) for row in conn.execute(query)]
+
+
+def _feedback_query(entity: str, project: str, *where: Any) -> sa.Select[Any]:
+    """The project's feedback (:data:`_FEEDBACK_COLUMNS`) matching ``where``, oldest first."""
+    return (
+        sa.select(*_FEEDBACK_COLUMNS)
+        .join(projects, projects.c.id == call_feedback.c.project_id)
+        .where(projects.c.entity == entity, projects.c.name == project, *where)
+        .order_by(call_feedback.c.created_at, call_feedback.c.id)
+    )
 
 
 def attach_feedback(
@@ -744,16 +745,7 @@ def attach_feedback(
     found: dict[str, list[dict[str, Any]]] = {}
     with read(engine) as conn:
         for chunk in _chunks(list(dict.fromkeys(row["id"] for row in rows))):
-            query = (
-                sa.select(*_FEEDBACK_COLUMNS)
-                .join(projects, projects.c.id == call_feedback.c.project_id)
-                .where(
-                    projects.c.entity == entity,
-                    projects.c.name == project,
-                    call_feedback.c.call_id.in_(chunk),
-                )
-                .order_by(call_feedback.c.created_at, call_feedback.c.id)
-            )
+            query = _feedback_query(entity, project, call_feedback.c.call_id.in_(chunk))
             for item in conn.execute(query):
                 entry = dict(zip(_FEEDBACK_FIELDS, item, strict=True))
                 found.setdefault(entry["call_id"], []).append(entry)
@@ -796,7 +788,7 @@ def query_feedback(
             not isinstance(number, int) or isinstance(number, bool) or number < 0
         ):
             raise UsageError(f"{name} must be a non-negative integer, not {number!r}")
-    where = [projects.c.entity == entity, projects.c.name == project]
+    where: list[Any] = []
     if feedback_ids is not None:
         where.append(call_feedback.c.id.in_(list(feedback_ids)))
     if call_ids is not None:
@@ -806,12 +798,7 @@ def query_feedback(
     if reactions is not None:
         where.append(call_feedback.c.feedback_type == REACTION_TYPE)
         where.append(_emoji(engine.dialect.name).in_(list(reactions)))
-    query = (
-        sa.select(*_FEEDBACK_COLUMNS)
-        .join(projects, projects.c.id == call_feedback.c.project_id)
-        .where(*where)
-        .order_by(call_feedback.c.created_at, call_feedback.c.id)
-    )
+    query = _feedback_query(entity, project, *where)
     if limit is not None:
         query = query.limit(limit)
     if offset:
